@@ -24,7 +24,7 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 book: setup
-	$(VENV)/bin/jupyter-book build . --keep-going
+	$(PY) tools/build_book.py
 	@echo "Book built: open _build/html/index.html"
 
 test: setup browser

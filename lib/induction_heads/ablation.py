@@ -118,23 +118,51 @@ def ablate_heads(model, heads: Iterable, method: str = "zero", reference: torch.
             handle.remove()
 
 
-def _blocked_edges(block, T: int, device) -> torch.Tensor:
+def _position(value, edge) -> int:
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, torch.Tensor) and value.dim() == 0 and not value.is_floating_point()
+                                   and value.dtype != torch.bool)
+    ):
+        raise TypeError(f"edge positions must be ints, got {edge!r}")
+    return int(value)
+
+
+def _check_block(block):
+    """Validate ``block`` once, when the context is entered: a bool mask, or a list of edges."""
     if isinstance(block, torch.Tensor):
-        mask = block.to(device=device)
-        if mask.dtype != torch.bool:
-            raise TypeError(f"a block mask must be a bool tensor (True = blocked), got {mask.dtype}")
-        if mask.shape[-2:] != (T, T) or mask.dim() not in (2, 3):
-            raise ValueError(f"the block mask must be [T, T] or [batch, T, T] with T={T}, got {tuple(mask.shape)}")
-        return mask
-    mask = torch.zeros(T, T, dtype=torch.bool, device=device)
+        if block.dtype != torch.bool:
+            raise TypeError(f"a block mask must be a bool tensor (True = blocked), got {block.dtype}")
+        if block.dim() not in (2, 3) or block.shape[-1] != block.shape[-2]:
+            raise ValueError(f"the block mask must be [T, T] or [batch, T, T], got {tuple(block.shape)}")
+        if bool(block.triu(1).any()):
+            q, k = (int(x) for x in block.triu(1).nonzero()[0, -2:])
+            raise ValueError(f"the block mask blocks edge {q}->{k}, which points to a later position; causal attention never uses it")
+        return block
+    if isinstance(block, (str, bytes)) or not hasattr(block, "__iter__"):
+        raise TypeError(f"block must be a bool mask [T, T] or an iterable of (query, key) pairs, got {block!r}")
+    edges = []
     for edge in block:
-        if not hasattr(edge, "__len__") or len(edge) != 2:
+        if isinstance(edge, (str, bytes)) or not hasattr(edge, "__len__") or len(edge) != 2:
             raise TypeError(f"each blocked edge must be a (query, key) pair of positions, got {edge!r}")
-        q, k = (int(x) for x in edge)
-        if not (0 <= q < T and 0 <= k < T):
-            raise ValueError(f"edge {q}->{k} is outside a sequence of {T} tokens")
+        q, k = _position(edge[0], edge), _position(edge[1], edge)
+        if q < 0 or k < 0:
+            raise ValueError(f"edge {q}->{k} has a negative position")
         if k > q:
             raise ValueError(f"edge {q}->{k} points to a later position, which causal attention never uses")
+        edges.append((q, k))
+    return edges
+
+
+def _blocked_edges(block, T: int, device) -> torch.Tensor:
+    """The checked ``block`` as a bool mask for a sequence of ``T`` tokens."""
+    if isinstance(block, torch.Tensor):
+        if block.shape[-1] != T:
+            raise ValueError(f"the block mask must be [T, T] or [batch, T, T] with T={T}, got {tuple(block.shape)}")
+        return block.to(device=device)
+    mask = torch.zeros(T, T, dtype=torch.bool, device=device)
+    for q, k in block:
+        if q >= T:
+            raise ValueError(f"edge {q}->{k} is outside a sequence of {T} tokens")
         mask[q, k] = True
     return mask
 
@@ -144,14 +172,16 @@ def attention_knockout(model, heads: Iterable, block):
     """Context manager: the given heads cannot attend along the blocked query->key edges.
 
     ``block`` is either a bool tensor ``[T, T]`` / ``[batch, T, T]`` (``True`` at ``[query, key]``
-    = blocked) or an iterable of ``(query, key)`` position pairs. Blocked edges get the
-    attention mask's minimum value before the softmax, so the query's attention is
-    redistributed over the keys it may still see (if every key of a query is blocked, its
-    attention becomes uniform). Attention runs in the eager implementation inside the block;
-    the original implementation is restored on exit.
+    = blocked) or an iterable of ``(query, key)`` position pairs. Blocked edges get a huge
+    negative score before the softmax (half the dtype's minimum), so they get zero attention
+    and the query's attention is redistributed over the keys it may still see; if every key a
+    query can see is blocked, its attention becomes uniform over those keys (never over later
+    positions, which keep the causal mask's lower value). Attention runs in the eager
+    implementation inside the block; the original implementation is restored on exit.
     """
     adapter = get_adapter(model)
     heads = adapter.check_heads(heads)
+    block = _check_block(block)
     by_layer = _group_by_layer(heads)
     handles = []
 
@@ -176,7 +206,7 @@ def attention_knockout(model, heads: Iterable, block):
             mask = base.expand(B, adapter.n_heads, T, S).clone()
             edge = blocked if blocked.dim() == 3 else blocked[None].expand(B, T, T)
             for head in by_layer[layer]:
-                mask[:, head][edge] = low
+                mask[:, head][edge] = low / 2
             kwargs = dict(kwargs)
             kwargs["attention_mask"] = mask
             return args, kwargs
@@ -222,9 +252,16 @@ def ablation_sweep(
     adapter = get_adapter(model)
     _check_method(method)
     tokens = check_tokens(model, tokens)
-    metric = metric or mean_loss_metric
+    if metric is None:
+        if tokens.shape[1] < 2:
+            raise ValueError("the default metric (next-token loss) needs sequences of at least 2 tokens")
+        metric = mean_loss_metric
+    elif not callable(metric):
+        raise TypeError(f"metric must be callable as metric(logits, tokens) -> scalar, got {metric!r}")
     if method == "mean" and reference is None:
         raise ValueError("mean ablation needs reference= tokens to average each head's output over")
+    if method == "zero" and reference is not None:
+        raise ValueError("reference= is only used by method='mean'")
     means = head_output_means(model, reference, adapter.heads()) if method == "mean" else None
 
     # Clean run, keeping each block's inputs (args, kwargs).
@@ -261,7 +298,10 @@ def ablation_sweep(
                     for m in range(layer, adapter.n_layers):
                         args, kwargs = inputs[m]
                         if hidden is not None:
-                            args = (hidden.to(args[0].device),) + tuple(args[1:])
+                            if args:
+                                args = (hidden.to(args[0].device),) + tuple(args[1:])
+                            else:  # a block called with hidden_states=...
+                                kwargs = {**kwargs, "hidden_states": hidden.to(kwargs["hidden_states"].device)}
                         out = adapter.layers[m](*args, **kwargs)
                         hidden = out[0] if isinstance(out, tuple) else out
                 finally:

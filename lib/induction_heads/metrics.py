@@ -48,6 +48,10 @@ def icl_score(model, tokens: torch.Tensor, early: int | None = None, late: int |
     """
     tokens = check_tokens(model, tokens)
     T = tokens.shape[1]
+    if T < 3:
+        raise ValueError(
+            f"the in-context learning score needs sequences of at least 3 tokens (two positions with a loss), got {T}"
+        )
     d_early, d_late = default_icl_positions(T)
     early = d_early if early is None else early
     late = d_late if late is None else late

@@ -324,6 +324,8 @@ def load_model(name: str = "toy-2l", *, device=None, **from_pretrained_kwargs):
 
     if not isinstance(name, (str, Path)):
         raise TypeError(f"model name must be a string or a path, got {type(name).__name__}")
+    if device is not None and from_pretrained_kwargs.get("device_map") is not None:
+        raise ValueError("give either device or device_map, not both")
     path = shipped_model_path(name) if name in SHIPPED_MODELS else name
     if name in SHIPPED_MODELS:
         from_pretrained_kwargs.setdefault("local_files_only", True)
@@ -332,8 +334,6 @@ def load_model(name: str = "toy-2l", *, device=None, **from_pretrained_kwargs):
     )
     model = AutoModelForCausalLM.from_pretrained(path, **from_pretrained_kwargs)
     if device is not None:
-        if "device_map" in from_pretrained_kwargs:
-            raise ValueError("give either device or device_map, not both")
         model = model.to(device)
     model.eval()
     get_adapter(model)  # fail early on unsupported architectures

@@ -6,7 +6,9 @@ figures are built with ``matplotlib.figure.Figure`` rather than ``pyplot``, so
 
 * a page that ends a cell with ``plot_head_scores(scores)`` shows the figure exactly once
   (a pyplot figure would be shown twice: once as the cell's value, once by the inline
-  backend), and ``display(fig)`` shows it in the middle of a cell;
+  backend), and ``display(fig)`` shows it in the middle of a cell. The figures are
+  :class:`CourseFigure`, which renders itself as PNG even where pyplot was never imported
+  (``plt.show()`` does not show them: display them, or ``fig.savefig(path)``);
 * widgets can redraw a figure many times without filling pyplot's figure registry.
 
 Use ``fig.savefig(path)`` to write one to disk.
@@ -19,16 +21,19 @@ Conventions: heads are ``(layer, head)`` and are shown as ``"L.H"``; score array
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from .scores import head_name
+from .training.record import best_scores, phase_change_step
+
 __all__ = [
-    "head_label",
+    "CourseFigure",
     "copy_boundaries",
-    "phase_change_step",
     "plot_head_scores",
     "plot_attention_pattern",
     "plot_attention_grid",
@@ -43,6 +48,7 @@ __all__ = [
 TITLE_SIZE = 13
 LABEL_SIZE = 11
 TICK_SIZE = 9
+DISPLAY_DPI = 110
 
 # Colours used for lines in every figure (colour-blind-safe Okabe-Ito palette).
 LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -75,11 +81,6 @@ def _to_numpy(x, name: str, *, ndim: int | tuple[int, ...] | None = None, dtype=
     return arr
 
 
-def head_label(layer: int, head: int) -> str:
-    """``(1, 3)`` -> ``"1.3"``: how the course writes a head."""
-    return f"{int(layer)}.{int(head)}"
-
-
 def _check_heads(heads, n_layers: int, n_heads: int, name: str = "heads") -> list[tuple[int, int]]:
     out = []
     for item in heads or ():
@@ -93,8 +94,18 @@ def _check_heads(heads, n_layers: int, n_heads: int, name: str = "heads") -> lis
     return out
 
 
+class CourseFigure(Figure):
+    """A matplotlib ``Figure`` that displays itself in Jupyter, Colab and the book build as a
+    PNG (``_repr_png_``), with no pyplot figure manager behind it (so it is shown once)."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=DISPLAY_DPI, bbox_inches="tight")
+        return buffer.getvalue()
+
+
 def _new_figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+    return CourseFigure(figsize=(width, height), layout="constrained")
 
 
 def _text_colour(rgba) -> str:
@@ -274,7 +285,7 @@ def plot_attention_grid(
         for head in range(n_heads):
             ax = axes[layer, head]
             im = ax.imshow(arr[layer, head], cmap="Blues", vmin=0.0, vmax=1.0)
-            ax.set_title(head_label(layer, head), fontsize=LABEL_SIZE - 1)
+            ax.set_title(head_name((layer, head)), fontsize=LABEL_SIZE - 1)
             if show_labels and layer == n_layers - 1:
                 ax.set_xticks(range(T))
                 ax.set_xticklabels(labels, rotation=90, fontsize=7)
@@ -401,26 +412,9 @@ def _record_arrays(record) -> dict[str, np.ndarray]:
     }
     if "previous_token" in record:
         out["previous_token"] = _to_numpy(record["previous_token"], "record['previous_token']", ndim=3)
-    return out
-
-
-def phase_change_step(record) -> int:
-    """The training step where the phase change happens, read off the record.
-
-    Defined as the logged step at which the best prefix-matching score (max over heads)
-    rises the most from the previous logged step (largest jump per step). A record with a
-    single step returns that step.
-    """
-    arrays = _record_arrays(record)
-    steps = arrays["steps"]
-    best = arrays["prefix_matching"].reshape(len(steps), -1).max(axis=1)
-    if len(steps) < 2:
-        return int(steps[0])
-    dsteps = np.diff(steps)
-    if np.any(dsteps <= 0):
+    if np.any(np.diff(out["steps"]) <= 0):
         raise ValueError("record['steps'] must be strictly increasing")
-    rate = np.diff(best) / dsteps
-    return int(steps[int(np.argmax(rate)) + 1])
+    return out
 
 
 def _mark_change(ax, change: float | None) -> None:
@@ -440,11 +434,12 @@ def plot_phase_change(
     1. the loss on ordinary text ("Perda") and on repeated sequences ("Perda em repetições");
     2. the best prefix-matching score over heads (and the best previous-token score if the
        record has it);
-    3. the in-context learning score ("Pontuação de ICL": late-token loss minus early-token
+    3. the in-context learning score ("Pontuação de aprendizado em contexto (ICL)": late-token loss minus early-token
        loss; more negative = more in-context learning).
 
-    The phase change (``change_step``, default :func:`phase_change_step`) is marked by a
-    dashed line in every panel; ``step`` adds a marker for the scrubber's current step.
+    The phase change (``change_step``, default :func:`training.phase_change_step`; ``None``
+    there means the record shows none) is marked by a dashed line in every panel; ``step``
+    adds a marker for the scrubber's current step.
     """
     arrays = _record_arrays(record)
     steps = arrays["steps"]
@@ -457,16 +452,14 @@ def plot_phase_change(
     ax_loss.set_ylabel("Perda (nats)", fontsize=LABEL_SIZE)
     ax_loss.legend(fontsize=TICK_SIZE)
 
-    best_pm = arrays["prefix_matching"].reshape(len(steps), -1).max(axis=1)
-    ax_score.plot(steps, best_pm, color=LINE_COLOURS[2], label="Correspondência de prefixo (melhor cabeça)")
+    ax_score.plot(steps, best_scores(record, "prefix_matching"), color=LINE_COLOURS[2], label="Correspondência de prefixo (melhor cabeça)")
     if "previous_token" in arrays:
-        best_prev = arrays["previous_token"].reshape(len(steps), -1).max(axis=1)
-        ax_score.plot(steps, best_prev, color=LINE_COLOURS[3], label="Token anterior (melhor cabeça)")
+        ax_score.plot(steps, best_scores(record, "previous_token"), color=LINE_COLOURS[3], label="Token anterior (melhor cabeça)")
     ax_score.set_ylabel("Pontuação", fontsize=LABEL_SIZE)
     ax_score.set_ylim(0, 1.02)
     ax_score.legend(fontsize=TICK_SIZE)
 
-    ax_icl.plot(steps, arrays["icl_score"], color=LINE_COLOURS[4], label="Pontuação de ICL")
+    ax_icl.plot(steps, arrays["icl_score"], color=LINE_COLOURS[4], label="Pontuação de aprendizado em contexto (ICL)")
     ax_icl.axhline(0, color="#777777", linewidth=0.8)
     ax_icl.set_ylabel("ICL (nats)", fontsize=LABEL_SIZE)
     ax_icl.set_xlabel("Passo de treinamento", fontsize=LABEL_SIZE)
@@ -565,6 +558,7 @@ def plot_ablation_effects(
     bars from the largest effect down.
     """
     colours = None
+    layer_of = None
     if isinstance(effects, Mapping):
         if not effects:
             raise ValueError("effects is an empty dict")
@@ -578,10 +572,11 @@ def plot_ablation_effects(
     else:
         arr = _to_numpy(effects, "effects", ndim=2)
         n_layers, n_heads = arr.shape
-        labels = [head_label(l, h) for l in range(n_layers) for h in range(n_heads)]
+        labels = [head_name((l, h)) for l in range(n_layers) for h in range(n_heads)]
         means = [float(v) for v in arr.reshape(-1)]
         errors = [0.0] * len(means)
         colours = [LINE_COLOURS[l % len(LINE_COLOURS)] for l in range(n_layers) for _ in range(n_heads)]
+        layer_of = [l for l in range(n_layers) for _ in range(n_heads)]
         xlabel = xlabel if xlabel is not None else "Cabeça (camada.cabeça)"
     order = list(range(len(labels)))
     if sort:
@@ -597,7 +592,17 @@ def plot_ablation_effects(
     fig = _new_figure(max(5.0, 0.42 * len(labels) + 2.0), 4.0)
     ax = fig.add_subplot()
     x = np.arange(len(labels))
-    ax.bar(x, means, color=colours, yerr=errors if any(errors) else None, capsize=4)
+    ax.bar(x, means, color=colours)
+    with_error = [i for i, e in enumerate(errors) if e > 0]
+    if with_error:
+        ax.errorbar([x[i] for i in with_error], [means[i] for i in with_error], yerr=[errors[i] for i in with_error],
+                    fmt="none", ecolor="#222222", capsize=4, linewidth=1.2)
+    if layer_of is not None:
+        from matplotlib.patches import Patch
+
+        seen = sorted(set(layer_of))
+        ax.legend(handles=[Patch(color=LINE_COLOURS[l % len(LINE_COLOURS)], label=f"Camada {l}") for l in seen],
+                  fontsize=TICK_SIZE)
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.set_xticks(x)
     rotate = 0 if max(len(s) for s in labels) * len(labels) < 60 else 45
@@ -635,7 +640,7 @@ def plot_eigenvalues(
     if title is None:
         title = "Autovalores do circuito OV"
         if head is not None:
-            title += f" da cabeça {head_label(*head)}"
+            title += f" da cabeça {head_name(head)}"
     fig = _new_figure(6.2, 5.2)
     ax = fig.add_subplot()
     sc = ax.scatter(lam.real, lam.imag, c=mags, cmap="viridis", s=28, edgecolor="black", linewidth=0.3, zorder=3)
@@ -679,7 +684,10 @@ def plot_score_scatter(
     layers = np.repeat(np.arange(n_layers), n_heads)
     fig = _new_figure(6.4, 5.0)
     ax = fig.add_subplot()
-    sc = ax.scatter(xs.reshape(-1), ys.reshape(-1), c=layers, cmap="viridis", vmin=-0.5, vmax=n_layers - 0.5,
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"].resampled(max(n_layers, 2))
+    sc = ax.scatter(xs.reshape(-1), ys.reshape(-1), c=layers, cmap=cmap, vmin=-0.5, vmax=n_layers - 0.5,
                     s=40, edgecolor="black", linewidth=0.4, zorder=3)
     cbar = fig.colorbar(sc, ax=ax, ticks=range(n_layers))
     cbar.set_label("Camada", fontsize=LABEL_SIZE)
@@ -690,7 +698,7 @@ def plot_score_scatter(
         chosen.add(layer * n_heads + head)
     for i in sorted(chosen):
         layer, head = divmod(i, n_heads)
-        ax.annotate(head_label(layer, head), (xs[layer, head], ys[layer, head]), xytext=(4, 4),
+        ax.annotate(head_name((layer, head)), (xs[layer, head], ys[layer, head]), xytext=(4, 4),
                     textcoords="offset points", fontsize=TICK_SIZE)
     ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
     ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)

@@ -36,6 +36,8 @@ def repeated_tokens(tokenizer, *, seq_len: int = 25, n_repeats: int = 4, batch: 
             raise TypeError(f"{name} must be an int, got {value!r}")
         if value < low:
             raise ValueError(f"{name} must be at least {low}, got {value}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
     pool = torch.tensor(ordinary_token_ids(tokenizer), dtype=torch.long)
     if len(pool) < seq_len:
         raise ValueError(

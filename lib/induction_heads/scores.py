@@ -9,6 +9,7 @@ layer's attention at once.
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Callable, Iterable
 
@@ -301,6 +302,10 @@ def copying_scores(model, method: str = "eigen", *, n_tokens: int | None = 1000,
     vocabulary is smaller). In [0, 1]; 0.5 is chance, 1 means the attended token always wins.
     """
     adapter = get_adapter(model)
+    if n_tokens is not None and (isinstance(n_tokens, bool) or not isinstance(n_tokens, int)):
+        raise TypeError(f"n_tokens must be an int or None, got {n_tokens!r}")
+    if n_tokens is not None and n_tokens < 1:
+        raise ValueError(f"n_tokens must be at least 1 (or None for every token), got {n_tokens}")
     if method == "eigen":
         eigs = _ov_eigs(adapter, adapter.heads())
         scores = torch.zeros(adapter.n_layers, adapter.n_heads)
@@ -358,17 +363,23 @@ def top_heads(scores: torch.Tensor, fraction: float | None = None, k: int | None
     """The highest-scoring heads, best first, as ``(layer, head)`` pairs.
 
     Give exactly one of ``k`` (a count) or ``fraction`` of all heads (Crosbie & Shutova use
-    the top 1% and 3%); a fraction always selects at least one head. Ties keep index order.
+    the top 1% and 3%); a fraction selects ``fraction * n_heads_total`` heads rounded to the
+    nearest count (halves up), and always at least one. Ties keep index order.
     """
     if not isinstance(scores, torch.Tensor) or scores.dim() != 2:
         raise ValueError("scores must be a [n_layers, n_heads] tensor")
+    if scores.is_floating_point() and bool(torch.isnan(scores).any()):
+        raise ValueError("scores contain NaN: heads cannot be ranked")
     total = scores.numel()
     if (fraction is None) == (k is None):
         raise ValueError("give exactly one of fraction= or k=")
     if fraction is not None:
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+            raise TypeError(f"fraction must be a number in (0, 1], got {fraction!r}")
         if not 0 < fraction <= 1:
             raise ValueError(f"fraction must be in (0, 1], got {fraction}")
-        k = max(1, round(fraction * total))
+        # round half up (Python's round() sends 2.5 to 2); the epsilon absorbs float error
+        k = max(1, math.floor(fraction * total + 0.5 + 1e-9))
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= total:
         raise ValueError(f"k must be an int between 1 and {total}, got {k!r}")
     flat = scores.flatten().float()
@@ -380,7 +391,7 @@ def top_heads(scores: torch.Tensor, fraction: float | None = None, k: int | None
 def random_heads_like(heads: Iterable, model, seed: int = 0) -> list[tuple[int, int]]:
     """Random control heads: as many heads in each layer as ``heads`` has, none of them in ``heads``."""
     adapter = get_adapter(model)
-    chosen = adapter.check_heads(heads)
+    chosen = list(dict.fromkeys(adapter.check_heads(heads)))  # a head listed twice counts once
     per_layer: dict[int, int] = {}
     for layer, _ in chosen:
         per_layer[layer] = per_layer.get(layer, 0) + 1

@@ -1,0 +1,197 @@
+"""Benchmark of the library's two expensive operations on a GPT-2-small-shaped model.
+
+Model: ``GPT2LMHeadModel(GPT2Config())`` with random weights (124M parameters, 12 layers x 12
+heads, vocabulary 50257), default attention implementation (sdpa), batch 10 x 101 tokens
+(Olsson's repeated random tokens: BOS + 25 tokens x 4), 2 threads. Each figure is the median
+over ``--repeats`` interleaved repetitions (plain, scan, sweep, naive, plain, scan, ...), so a
+change in the machine's load hits every operation alike.
+
+Figures (goals from issue 2):
+
+* scan / plain forward: ``prefix_matching_scores`` on all 144 heads divided by one plain
+  forward pass (logits) of the same batch; goal <= 0.8.
+* sweep / naive loop: ``ablation_sweep`` over all heads (zero ablation, mean loss) divided by
+  the naive loop of one full forward pass per ablated head (``ablate_heads`` + forward + the
+  same loss); goal <= 0.75 (arithmetic floor about 0.69: ablating a head of layer l leaves
+  layers below l untouched, the unembedding is still needed for the loss).
+* peak memory: each operation runs in a fresh subprocess with glibc's mmap threshold fixed at
+  64 KiB (``MALLOC_MMAP_THRESHOLD_``), so every tensor buffer is its own mapping that goes back
+  to the OS when freed and the resident set follows the live tensors. After one warm-up call
+  the peak-RSS counter is reset (``/proc/self/clear_refs``), the operation runs once, and the
+  figure is ``VmHWM - VmRSS before the call``: the extra memory the operation needed on top of
+  the loaded model. The script also prints the size of the largest tensors involved.
+
+Run: ``python benchmarks/bench_library.py`` (about 8 plain forward passes' worth of work per
+head per repetition; 3 repetitions take ~20 minutes on 2 idle cores). ``--quick`` runs a
+4-layer model with one repetition to check the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "lib"))
+
+from induction_heads.ablation import ablate_heads, ablation_sweep, mean_loss_metric  # noqa: E402
+from induction_heads.probes import repeated_tokens  # noqa: E402
+from induction_heads.scores import prefix_matching_scores  # noqa: E402
+
+
+class _Gpt2Vocabulary:
+    """What ``repeated_tokens`` needs from GPT-2's tokenizer: 50257 ids, ``<|endoftext|>`` special."""
+
+    bos_token_id = eos_token_id = 50256
+    all_special_ids = [50256]
+    added_tokens_decoder: dict = {}
+
+    def __len__(self):
+        return 50257
+
+
+def build(n_layers: int):
+    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(n_layer=n_layers)).eval()
+    tokens = repeated_tokens(_Gpt2Vocabulary(), seq_len=25, n_repeats=4, batch=10, seed=0)
+    return model, tokens
+
+
+@torch.no_grad()
+def plain(model, tokens):
+    return model(input_ids=tokens, use_cache=False).logits
+
+
+def scan(model, tokens):
+    return prefix_matching_scores(model, tokens)
+
+
+def sweep(model, tokens):
+    return ablation_sweep(model, tokens, progress=False)
+
+
+@torch.no_grad()
+def naive(model, tokens):
+    n_layers, n_heads = model.config.n_layer, model.config.n_head
+    clean = float(mean_loss_metric(model(input_ids=tokens, use_cache=False).logits, tokens))
+    out = torch.zeros(n_layers, n_heads)
+    for layer in range(n_layers):
+        for head in range(n_heads):
+            with ablate_heads(model, [(layer, head)]):
+                logits = model(input_ids=tokens, use_cache=False).logits
+            out[layer, head] = float(mean_loss_metric(logits, tokens)) - clean
+            del logits
+    return out
+
+
+OPS = {"plain": plain, "scan": scan, "sweep": sweep, "naive": naive}
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(field)
+
+
+def child_memory(op: str, n_layers: int) -> None:
+    torch.set_num_threads(2)
+    model, tokens = build(n_layers)
+    fn = OPS[op]
+    fn(model, tokens)  # warm-up: one-time allocations (thread pools, kernels) are not counted
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to the current RSS
+    before = _status("VmRSS")
+    result = fn(model, tokens)
+    peak = _status("VmHWM")
+    print(json.dumps({"op": op, "extra_bytes": peak - before, "rss_before": before,
+                      "result_bytes": result.numel() * result.element_size()}))
+
+
+def measure_memory(op: str, n_layers: int) -> dict:
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS="2")
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child-memory", op, "--layers", str(n_layers)],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def mb(n: float) -> str:
+    return f"{n / 2**20:.1f} MiB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--layers", type=int, default=12)
+    parser.add_argument("--quick", action="store_true", help="4 layers, 1 repetition")
+    parser.add_argument("--skip-naive", action="store_true", help="time only plain, scan and sweep")
+    parser.add_argument("--child-memory", choices=sorted(OPS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.quick:
+        args.layers, args.repeats = 4, 1
+    if args.child_memory:
+        child_memory(args.child_memory, args.layers)
+        return
+
+    from tqdm.auto import tqdm
+
+    torch.set_num_threads(2)
+    model, tokens = build(args.layers)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model: GPT-2 shape, {args.layers} layers x 12 heads, {n_params / 1e6:.1f}M parameters, "
+          f"attention {model.config._attn_implementation}; batch {tuple(tokens.shape)}; "
+          f"threads {torch.get_num_threads()}; load average before: {os.getloadavg()}")
+    ops = ["plain", "scan", "sweep"] + ([] if args.skip_naive else ["naive"])
+    for op in ops:  # warm-up
+        if op != "naive":
+            OPS[op](model, tokens)
+    times: dict[str, list[float]] = {op: [] for op in ops}
+    loads = []
+    results = {}
+    with tqdm(total=args.repeats * len(ops), desc="benchmark") as bar:
+        for _ in range(args.repeats):
+            for op in ops:
+                start = time.perf_counter()
+                results[op] = OPS[op](model, tokens)
+                times[op].append(time.perf_counter() - start)
+                loads.append(os.getloadavg()[0])
+                bar.update(1)
+    med = {op: statistics.median(t) for op, t in times.items()}
+    print("\nmedian seconds: " + ", ".join(f"{op} {med[op]:.2f} ({', '.join(f'{t:.2f}' for t in times[op])})" for op in ops))
+    print(f"1-minute load average during the runs: min {min(loads):.1f}, max {max(loads):.1f} (2 cores)")
+    print(f"scan / plain forward: {med['scan'] / med['plain']:.3f}   (goal <= 0.8)")
+    if "naive" in med:
+        print(f"sweep / naive loop:   {med['sweep'] / med['naive']:.3f}   (goal <= 0.75)")
+        diff = (results["sweep"] - results["naive"]).abs().max().item()
+        print(f"  sweep and naive loop agree to {diff:.2e} (max abs difference of the loss effects)")
+    else:
+        print(f"sweep / plain forward: {med['sweep'] / med['plain']:.1f}   (naive loop = {12 * args.layers} plain passes)")
+
+    print("\npeak extra memory (fresh subprocess each, RSS high-water mark minus RSS before the call):")
+    mem = {op: measure_memory(op, args.layers) for op in ("plain", "scan", "sweep")}
+    for op, m in mem.items():
+        print(f"  {op:6s} {mb(m['extra_bytes'])}   (RSS with the model loaded: {mb(m['rss_before'])})")
+    print(f"scan / plain peak memory: {mem['scan']['extra_bytes'] / mem['plain']['extra_bytes']:.3f}")
+    B, T = tokens.shape
+    logits = B * T * 50257 * 4
+    pattern = B * 12 * T * T * 4
+    print(f"for reference: logits {mb(logits)}; one layer's attention pattern {mb(pattern)}; "
+          f"every layer's {mb(pattern * args.layers)}")
+
+
+if __name__ == "__main__":
+    main()

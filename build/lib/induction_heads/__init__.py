@@ -1,0 +1,44 @@
+"""Induction heads and in-context learning: the library behind the course.
+
+Every definition the book uses is one hop from here:
+
+* models: :func:`load_model`, :func:`get_adapter` (one adapter per architecture family)
+* probes: :func:`repeated_tokens` (Olsson et al.'s repeated random tokens)
+* scores: :func:`prefix_matching_scores`, :func:`previous_token_scores`, :func:`copying_scores`,
+  :func:`attention_patterns`, :func:`text_attention`, :func:`top_heads`, :func:`random_heads_like`
+* ablation: :func:`ablate_heads`, :func:`attention_knockout`, :func:`ablation_sweep`
+* metrics: :func:`per_token_loss`, :func:`icl_score`
+"""
+
+from .ablation import ablate_heads, ablation_sweep, attention_knockout, head_output_means
+from .metrics import icl_score, loss_from_logits, per_token_loss
+from .models import SHIPPED_MODELS, Adapter, eager_attention, get_adapter, load_model
+from .probes import ordinary_token_ids, repeated_tokens
+from .scores import (
+    attention_patterns,
+    copying_scores,
+    encode_text,
+    head_name,
+    ov_circuit_eigenvalues,
+    prefix_matching_score_from_pattern,
+    prefix_matching_scores,
+    previous_token_score_from_pattern,
+    previous_token_scores,
+    random_heads_like,
+    scan_attention,
+    text_attention,
+    token_strings,
+    top_heads,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adapter", "SHIPPED_MODELS", "ablate_heads", "ablation_sweep", "attention_knockout",
+    "attention_patterns", "copying_scores", "eager_attention", "encode_text", "get_adapter",
+    "head_name", "head_output_means", "icl_score", "load_model", "loss_from_logits",
+    "ordinary_token_ids", "ov_circuit_eigenvalues", "per_token_loss",
+    "prefix_matching_score_from_pattern", "prefix_matching_scores",
+    "previous_token_score_from_pattern", "previous_token_scores", "random_heads_like",
+    "repeated_tokens", "scan_attention", "text_attention", "token_strings", "top_heads",
+]

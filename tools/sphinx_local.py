@@ -1,0 +1,89 @@
+"""Local Sphinx extension of the book (loaded by ``_config.yml``: ``sphinx.local_extensions``).
+
+* ``author_year_pt``: the author-year citation style with Portuguese separators, so that
+  ``{cite:t}`crosbie2025``` reads "Crosbie e Shutova [2025]" instead of "Crosbie and Shutova".
+* ``plain_author_year``: pybtex's "plain" bibliography style whose labels are the same
+  author-year text as the citations ("[Crosbie e Shutova, 2025]" rather than "[5]"), so a
+  reader finds an entry by the name cited in the text. The entries themselves stay in
+  pybtex's (English) wording: the works cited are English-language publications.
+* Toolchain workarounds, each naming the problem it solves; remove one when the toolchain no
+  longer needs it (the browser test, tests/test_browser.py, fails if the problem comes back).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from string import ascii_lowercase
+
+import pybtex.plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
+from sphinxcontrib.bibtex.plugin import register_plugin
+from sphinxcontrib.bibtex.style.referencing import PersonStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+
+@dataclass
+class AuthorYearPtReferenceStyle(AuthorYearReferenceStyle):
+    """Author-year references with "e" between the last two authors."""
+
+    person: PersonStyle = field(default_factory=lambda: PersonStyle(sep2=" e ", last_sep=" e "))
+
+
+def _last_name(person) -> str:
+    return " ".join(part.render_as("text") for part in person.rich_last_names)
+
+
+class AuthorYearLabelStyle(BaseLabelStyle):
+    """Labels "Autor, 2021", "A e B, 2021", "A et al., 2021"; "2021a"/"2021b" if they clash."""
+
+    def _label(self, entry) -> str:
+        persons = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [_last_name(p) for p in persons]
+        year = entry.fields.get("year", "s.d.")
+        if not names:
+            return f"{entry.fields.get('title', entry.key)}, {year}"
+        if len(names) == 1:
+            return f"{names[0]}, {year}"
+        if len(names) == 2 and names[1] != "others":
+            return f"{names[0]} e {names[1]}, {year}"
+        return f"{names[0]} et al., {year}"
+
+    def format_labels(self, sorted_entries):
+        labels = [self._label(entry) for entry in sorted_entries]
+        total, seen = Counter(labels), Counter()
+        for label in labels:
+            if total[label] > 1:
+                seen[label] += 1
+                label += ascii_lowercase[seen[label] - 1]
+            yield label
+
+
+class PlainAuthorYearStyle(PlainStyle):
+    default_label_style = AuthorYearLabelStyle
+
+
+def _drop_duplicated_inline_scripts(app, env, docnames) -> None:
+    """Sphinx 7.4 + sphinx-thebe: ``const THEBE_JS_URL`` declared twice on every page.
+
+    sphinx-thebe adds an inline script (``app.add_js_file(None, body=...)``) after the HTML
+    builder was created. Sphinx records it in the registry *and* on the builder as a
+    ``_JavaScript(None, ...)``; when writing, the builder adds the registry's scripts again as
+    ``_JavaScript('', ...)``, which does not compare equal, so the inline script is emitted
+    twice and the browser raises "Identifier 'THEBE_JS_URL' has already been declared".
+    Scripts without a file name on the builder are always re-added from the registry when
+    writing, so dropping them here leaves exactly one copy.
+    """
+    files = getattr(app.builder, "_js_files", None)
+    if isinstance(files, list):
+        files[:] = [js for js in files if getattr(js, "filename", "") is not None]
+
+
+def setup(app):
+    pybtex.plugin.register_plugin("pybtex.style.formatting", "plain_author_year", PlainAuthorYearStyle)
+    register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_pt",
+                    AuthorYearPtReferenceStyle, force=True)
+    # After sphinx-thebe's own env-before-read-docs handler (default priority 500).
+    app.connect("env-before-read-docs", _drop_duplicated_inline_scripts, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
