@@ -52,7 +52,11 @@ except ImportError:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT / "lib"))
     from induction_heads import colab
 
-from induction_heads.grading.notebooks import defined_functions, defined_names  # noqa: E402
+from induction_heads.grading.notebooks import (  # noqa: E402
+    cell_source,
+    defined_functions,
+    defined_names,
+)
 from induction_heads.grading.testfile import CourseTestFile  # noqa: E402
 
 ANSWER_TAG = "otter_answer_cell"
@@ -69,11 +73,6 @@ class BuildError(Exception):
 # ----------------------------------------------------------------------------------------
 
 
-def _src(cell) -> str:
-    s = cell.get("source", "")
-    return "".join(s) if isinstance(s, list) else str(s)
-
-
 def _yaml_after_header(text: str, header: str):
     lines = text.strip().splitlines()
     if not lines or lines[0].strip().upper() != header:
@@ -84,7 +83,7 @@ def _yaml_after_header(text: str, header: str):
 def _boundary(cell, word: str, end: bool = False) -> bool:
     if cell.cell_type not in ("raw", "markdown"):
         return False
-    first = _src(cell).strip().splitlines()[:1]
+    first = cell_source(cell).strip().splitlines()[:1]
     return bool(first) and first[0].strip().upper() == f"# {'END' if end else 'BEGIN'} {word}"
 
 
@@ -99,7 +98,7 @@ def read_source(path: Path) -> dict:
     block = None  # "solution" | "prompt" | "tests" | None
     grader_cell = False
     for cell in nb.cells:
-        text = _src(cell)
+        text = cell_source(cell)
         if cell.cell_type == "raw" and config is None:
             config = _yaml_after_header(text, "# ASSIGNMENT CONFIG")
             if config is not None:
@@ -191,7 +190,7 @@ def write_notebook(nb, path: Path) -> None:
 def exercise_metadata(src: dict) -> dict:
     questions = []
     for q in src["questions"]:
-        code = [_src(c) for c in q["solution"] if c.cell_type == "code"]
+        code = [cell_source(c) for c in q["solution"] if c.cell_type == "code"]
         answers = [] if q["manual"] else [n for s in code for n in defined_names(s)]
         functions = [n for s in code for n in defined_functions(s)]
         kind = "manual" if q["manual"] else ("code" if functions else "value")

@@ -260,7 +260,8 @@ def test_unknown_exercise_is_named_in_the_error():
 # The batch grader on bad submissions
 # ----------------------------------------------------------------------------------------
 
-LIMITS_ARGS = ["--timeout", "90", "--cell-timeout", "8", "--tests-timeout", "60",
+# A cell may take several seconds on a loaded machine (the grader cell imports torch): 20 s.
+LIMITS_ARGS = ["--timeout", "120", "--cell-timeout", "20", "--tests-timeout", "60",
                "--memory-mb", "3072", "--max-output-kb", "64", "--kill-grace", "30"]
 
 
@@ -394,7 +395,7 @@ def test_syntax_error_costs_only_its_question(batch, exercise):
 def test_infinite_loop_is_interrupted_and_the_rest_is_graded(batch, exercise):
     row = batch["by_name"]["laco"]
     assert row["status"] == STATUS_WARN
-    assert "excedeu o limite de 8 s" in row["motivo"] and "interrompida" in row["motivo"]
+    assert "excedeu o limite de 20 s" in row["motivo"] and "interrompida" in row["motivo"]
     _full(exercise, row, {"q1", "q2", "q3", "q4"})
 
 
@@ -460,12 +461,13 @@ def test_uninterruptible_loop_is_killed_at_the_deadline(tmp_path, exercise):
         "while True:\n"
         "    pass\n")]
     path = write_notebook(nb, tmp_path / "teimoso.ipynb")
-    limits = Limits(timeout=2, cell_timeout=1, tests_timeout=1, startup_grace=4)
+    # The grace covers starting Python and importing torch, even on a loaded machine.
+    limits = Limits(timeout=2, cell_timeout=1, tests_timeout=1, startup_grace=15)
     t0 = time.monotonic()
     res = grade_submission(exercise, path, limits)
-    assert time.monotonic() - t0 < 30
+    assert time.monotonic() - t0 < 40
     assert res.status == STATUS_FAILED
-    assert "tempo esgotado" in res.reason and "7 s" in res.reason
+    assert "tempo esgotado" in res.reason and "18 s" in res.reason
     pid = int(re.search(r"PID_FILHO: (\d+)", res.output).group(1))
     assert _gone(pid)
 

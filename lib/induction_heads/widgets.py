@@ -65,7 +65,6 @@ import html as _html
 import io
 import itertools
 import json
-import math
 import os
 import sys
 import uuid
@@ -93,6 +92,7 @@ __all__ = [
     "ablation_explorer_html",
     "phase_change_html",
     "show",
+    "live_widgets_wanted",
     "SCORE_NAMES",
 ]
 
@@ -732,7 +732,7 @@ _PHASE_BODY = """
   <div><div class="ih-plot"></div>
        <div class="ih-legend"><span><span class="ih-swatch" style="background:#0072B2"></span>Perda</span>
        <span><span class="ih-swatch" style="background:#D55E00"></span>Perda em repetições</span>
-       <span><span class="ih-swatch" style="background:#009E73"></span>Mudança de fase</span></div></div>
+       <span class="ih-legend-change"><span class="ih-swatch" style="border-top:3px dashed #009E73;height:0"></span>Mudança de fase</span></div></div>
 </div>
 <div class="ih-readout" aria-live="polite"></div>
 """
@@ -742,6 +742,7 @@ var slider=root.querySelector('input.ih-slider'), play=root.querySelector('butto
     tabs=root.querySelector('.ih-tabs'), table=root.querySelector('table.ih-grid'), cbar=root.querySelector('.ih-cbar'),
     plot=root.querySelector('.ih-plot'), readout=root.querySelector('.ih-readout'), n=data.steps.length, current=data.score_names[0], timer=null;
 slider.max=n-1; slider.value=data.initial_index;
+if(data.change_step===null) root.querySelector('.ih-legend-change').style.display='none';
 data.score_names.forEach(function(name){ var b=document.createElement('button'); b.className='ih-tab'; b.setAttribute('data-score', name);
   b.textContent=name; tabs.appendChild(b); });
 if(data.score_names.length<2) tabs.style.display='none';

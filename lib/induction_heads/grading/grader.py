@@ -15,13 +15,15 @@ public tests that ship inside the package (``induction_heads/exercises/<name>/te
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CourseNotebook", "PACKAGED_EXERCISES", "available_exercises", "notebook", "public_tests_dir"]
+# CourseNotebook (an otter.Notebook subclass) is built on first use, once otter is importable.
+__all__ = ["PACKAGED_EXERCISES", "available_exercises", "notebook", "public_tests_dir"]
 
 #: Where the public tests of every exercise ship inside the package.
 PACKAGED_EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
@@ -49,21 +51,19 @@ def public_tests_dir(name: str) -> Path:
 
 
 def _import_otter():
+    """``import otter``; in Colab, install otter-grader first if it is missing."""
     try:
-        import otter  # noqa: F401
+        return importlib.import_module("otter")
     except ImportError:
         if "google.colab" not in sys.modules:
             raise ImportError(
                 "o corretor precisa do otter-grader: instale com "
                 "`pip install 'induction-heads[grading]'` (ou `pip install otter-grader`)"
             ) from None
-        print("Instalando o otter-grader (só na primeira vez)...", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "-q", OTTER_REQUIREMENT], check=True
-        )
-    import otter
-
-    return otter
+    print("Instalando o otter-grader (só na primeira vez)...", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", OTTER_REQUIREMENT], check=True)
+    importlib.invalidate_caches()
+    return importlib.import_module("otter")
 
 
 @functools.lru_cache(maxsize=None)

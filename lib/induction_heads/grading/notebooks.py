@@ -15,6 +15,7 @@ import nbformat
 
 __all__ = [
     "cell_defining",
+    "cell_source",
     "defined_functions",
     "defined_names",
     "delete_cell",
@@ -61,7 +62,8 @@ def defined_functions(source: str) -> list[str]:
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
 
 
-def _source(cell) -> str:
+def cell_source(cell) -> str:
+    """A cell's source as one string (notebooks may store it as a list of lines)."""
     s = cell.get("source", "")
     return "".join(s) if isinstance(s, list) else str(s)
 
@@ -79,7 +81,7 @@ def write_notebook(nb, path: str | Path) -> Path:
 def cell_defining(nb, name: str) -> int:
     """Index of the only code cell that defines ``name`` (ValueError if none or several)."""
     found = [i for i, c in enumerate(nb.cells)
-             if c.cell_type == "code" and name in defined_names(_source(c))]
+             if c.cell_type == "code" and name in defined_names(cell_source(c))]
     if len(found) != 1:
         what = "no code cell" if not found else f"{len(found)} code cells"
         raise ValueError(f"{what} define {name!r}")

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from .exercise import Exercise
+from .notebooks import cell_source
 
 __all__ = ["CSV_FIXED_COLUMNS", "manual_answers", "question_column", "write_report"]
 
@@ -75,8 +76,7 @@ def manual_answers(path: Path, exercise: Exercise) -> dict[str, str]:
         if not isinstance(cell, dict):
             continue
         meta = cell.get("metadata") or {}
-        source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else str(source)
+        text = cell_source(cell)
         q = (meta.get("induction_heads") or {}).get("question") if isinstance(meta, dict) else None
         if q in manual:
             found.setdefault(q, []).append(text)

@@ -93,6 +93,7 @@ def run_cells(nb, cell_timeout: float, total_budget: float) -> tuple[Any, list[d
     ``"error"`` (the cell raised or did not parse), ``"timeout"`` (it ran past its limit) or
     ``"skipped"`` (the total budget was spent before it).
     """
+    from .notebooks import cell_source
     from .testfile import TestTimeout, time_limit
 
     shell = _make_shell()
@@ -100,8 +101,7 @@ def run_cells(nb, cell_timeout: float, total_budget: float) -> tuple[Any, list[d
     start = time.monotonic()
     code_cells = [c for c in nb.cells if c.get("cell_type") == "code"]
     for k, cell in enumerate(code_cells, start=1):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        source = cell_source(cell)
         info = {"cell": k, "first_line": _first_line(source)}
         remaining = total_budget - (time.monotonic() - start)
         if remaining <= 0:

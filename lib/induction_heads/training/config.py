@@ -22,7 +22,7 @@ class TrainConfig:
     repeat_len: tuple[int, int] = (8, 40)  # length range of the repeated segment
     skip_weight: float = 0.6  # how much the next word's class depends on the word two back
     topic_weight: float = 0.8  # probability that a word is one its topic prefers
-    pair_weight: float = 0.0  # probability that a word is the fixed partner of the word two back
+    pair_weight: float = 0.0  # probability that a word repeats the word two back (an echo)
     language_seed: int = 1234  # draws the rules of the toy language
     # optimisation: AdamW, linear warmup then constant learning rate
     batch_size: int = 32

@@ -105,9 +105,6 @@ class Corpus:
         self.n_ctx, self.p_repeat, self.repeat_len = n_ctx, p_repeat, (lo, hi)
         self.topic_weight, self.pair_weight = topic_weight, pair_weight
         self.language = Language.build(language_seed, skip_weight)
-        # each word's fixed partner: with probability pair_weight the word two places later
-        self.partner = np.zeros(len(VOCABULARY), dtype=np.int64)
-        self.partner[WORD_IDS] = np.random.default_rng(language_seed + 1).permutation(WORD_IDS)
         self._class_of = np.zeros(len(VOCABULARY), dtype=np.int64)
         for k, c in enumerate(self.language.classes):
             self._class_of[c] = k
@@ -135,10 +132,10 @@ class Corpus:
             any_word = self._class_ids[nxt, (rng.random(batch) * self._class_len[nxt]).astype(np.int64)]
             topic_word = lang.preferred[topic, nxt, (rng.random(batch) * lang.n_preferred[nxt]).astype(np.int64)]
             word = np.where(from_topic, topic_word, any_word)
-            if self.pair_weight and pos >= 3:
-                paired = rng.random(batch) < self.pair_weight
-                word = np.where(paired, self.partner[out[:, pos - 2]], word)
-                nxt = np.where(paired, self._class_of[word], nxt)
+            if self.pair_weight and pos >= 3:  # an echo: the word two back comes again
+                echo = rng.random(batch) < self.pair_weight
+                word = np.where(echo, out[:, pos - 2], word)
+                nxt = np.where(echo, self._class_of[word], nxt)
             out[:, pos] = word
             before, current = current, nxt
         return out
