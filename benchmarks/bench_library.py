@@ -14,16 +14,17 @@ Figures (goals from issue 2):
   the naive loop of one full forward pass per ablated head (``ablate_heads`` + forward + the
   same loss); goal <= 0.75 (arithmetic floor about 0.69: ablating a head of layer l leaves
   layers below l untouched, the unembedding is still needed for the loss).
-* peak memory: each operation runs in a fresh subprocess with glibc's mmap threshold fixed at
+* peak memory (measured first): each operation runs in a fresh subprocess with glibc's mmap threshold fixed at
   64 KiB (``MALLOC_MMAP_THRESHOLD_``), so every tensor buffer is its own mapping that goes back
   to the OS when freed and the resident set follows the live tensors. After one warm-up call
   the peak-RSS counter is reset (``/proc/self/clear_refs``), the operation runs once, and the
   figure is ``VmHWM - VmRSS before the call``: the extra memory the operation needed on top of
-  the loaded model. The script also prints the size of the largest tensors involved.
+  the loaded model (after a warm-up call on a short input). Plain forward and scan by default;
+  ``--memory-sweep`` adds the sweep. The script also prints the size of the largest tensors.
 
-Run: ``python benchmarks/bench_library.py`` (about 8 plain forward passes' worth of work per
-head per repetition; 3 repetitions take ~20 minutes on 2 idle cores). ``--quick`` runs a
-4-layer model with one repetition to check the script.
+Run: ``python benchmarks/bench_library.py`` (one repetition is about 250 forward passes of
+the model: the naive loop 145, the sweep about 100; 3 repetitions take well over an hour on 2
+busy cores). ``--quick`` runs a 4-layer model with one repetition to check the script.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lib"))
 
 from induction_heads.ablation import ablate_heads, ablation_sweep, mean_loss_metric  # noqa: E402
+from induction_heads.models import eager_attention  # noqa: E402
 from induction_heads.probes import repeated_tokens  # noqa: E402
 from induction_heads.scores import prefix_matching_scores  # noqa: E402
 
@@ -95,7 +97,21 @@ def naive(model, tokens):
     return out
 
 
-OPS = {"plain": plain, "scan": scan, "sweep": sweep, "naive": naive}
+@torch.no_grad()
+def body(model, tokens):
+    """Reference: the transformer without its unembedding (no attention weights)."""
+    return model.transformer(input_ids=tokens, use_cache=False).last_hidden_state
+
+
+@torch.no_grad()
+def keep_all(model, tokens):
+    """Reference: what a scan that kept every layer's attention would hold (output_attentions)."""
+    with eager_attention(model):
+        attentions = model.transformer(input_ids=tokens, use_cache=False, output_attentions=True).attentions
+    return torch.stack(attentions)
+
+
+OPS = {"plain": plain, "scan": scan, "sweep": sweep, "naive": naive, "body": body, "keep_all": keep_all}
 
 
 def _status(field: str) -> int:
@@ -110,7 +126,7 @@ def child_memory(op: str, n_layers: int) -> None:
     torch.set_num_threads(2)
     model, tokens = build(n_layers)
     fn = OPS[op]
-    fn(model, tokens)  # warm-up: one-time allocations (thread pools, kernels) are not counted
+    fn(model, tokens[:1, :30])  # warm-up on a short input: one-time allocations are not counted
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset VmHWM to the current RSS
     before = _status("VmRSS")
@@ -139,6 +155,8 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=12)
     parser.add_argument("--quick", action="store_true", help="4 layers, 1 repetition")
     parser.add_argument("--skip-naive", action="store_true", help="time only plain, scan and sweep")
+    parser.add_argument("--memory-sweep", action="store_true", help="also measure the sweep's peak memory (slow)")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory figures")
     parser.add_argument("--child-memory", choices=sorted(OPS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
@@ -149,6 +167,31 @@ def main() -> None:
 
     from tqdm.auto import tqdm
 
+    tokens_shape = (10, 101)
+
+    print("\npeak extra memory (fresh subprocess each, RSS high-water mark minus RSS before the call):")
+    labels = {
+        "plain": "plain forward (logits)",
+        "scan": "prefix_matching_scores (all heads)",
+        "body": "reference: transformer without unembedding",
+        "keep_all": "reference: eager body keeping every layer's attention",
+        "sweep": "ablation_sweep",
+    }
+    mem = {}
+    for op in ("plain", "scan", "body", "keep_all") + (("sweep",) if args.memory_sweep else ()):
+        mem[op] = m = measure_memory(op, args.layers)
+        print(f"  {labels[op]:55s} {mb(m['extra_bytes']):>10s}   (RSS with the model loaded: {mb(m['rss_before'])})",
+              flush=True)
+    print(f"scan / plain peak memory: {mem['scan']['extra_bytes'] / mem['plain']['extra_bytes']:.3f}")
+    B, T = tokens_shape
+    logits = B * T * 50257 * 4
+    pattern = B * 12 * T * T * 4
+    print(f"for reference: logits {mb(logits)}; one layer's attention pattern {mb(pattern)}; "
+          f"every layer's {mb(pattern * args.layers)}")
+    if args.memory_only:
+        return
+
+    print()
     torch.set_num_threads(2)
     model, tokens = build(args.layers)
     n_params = sum(p.numel() for p in model.parameters())
@@ -156,9 +199,8 @@ def main() -> None:
           f"attention {model.config._attn_implementation}; batch {tuple(tokens.shape)}; "
           f"threads {torch.get_num_threads()}; load average before: {os.getloadavg()}")
     ops = ["plain", "scan", "sweep"] + ([] if args.skip_naive else ["naive"])
-    for op in ops:  # warm-up
-        if op != "naive":
-            OPS[op](model, tokens)
+    for op in ops:  # warm-up (the sweep and the loop on a short input: they are long)
+        OPS[op](model, tokens if op in ("plain", "scan") else tokens[:1, :30])
     times: dict[str, list[float]] = {op: [] for op in ops}
     loads = []
     results = {}
@@ -169,6 +211,7 @@ def main() -> None:
                 results[op] = OPS[op](model, tokens)
                 times[op].append(time.perf_counter() - start)
                 loads.append(os.getloadavg()[0])
+                bar.write(f"  {op}: {times[op][-1]:.2f} s (load {loads[-1]:.1f})")
                 bar.update(1)
     med = {op: statistics.median(t) for op, t in times.items()}
     print("\nmedian seconds: " + ", ".join(f"{op} {med[op]:.2f} ({', '.join(f'{t:.2f}' for t in times[op])})" for op in ops))
@@ -180,17 +223,6 @@ def main() -> None:
         print(f"  sweep and naive loop agree to {diff:.2e} (max abs difference of the loss effects)")
     else:
         print(f"sweep / plain forward: {med['sweep'] / med['plain']:.1f}   (naive loop = {12 * args.layers} plain passes)")
-
-    print("\npeak extra memory (fresh subprocess each, RSS high-water mark minus RSS before the call):")
-    mem = {op: measure_memory(op, args.layers) for op in ("plain", "scan", "sweep")}
-    for op, m in mem.items():
-        print(f"  {op:6s} {mb(m['extra_bytes'])}   (RSS with the model loaded: {mb(m['rss_before'])})")
-    print(f"scan / plain peak memory: {mem['scan']['extra_bytes'] / mem['plain']['extra_bytes']:.3f}")
-    B, T = tokens.shape
-    logits = B * T * 50257 * 4
-    pattern = B * 12 * T * T * 4
-    print(f"for reference: logits {mb(logits)}; one layer's attention pattern {mb(pattern)}; "
-          f"every layer's {mb(pattern * args.layers)}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ N_KV_GQA = 2
 FAMILIES = ("gpt2", "gpt_neox", "llama", "mistral", "qwen2", "opt")
 GQA_FAMILIES = ("llama", "mistral", "qwen2")
 
+# Tiny models gain nothing from threads, and on a busy machine OpenMP threads that wait for
+# each other make every call slow.
+torch.set_num_threads(1)
 logging.getLogger("transformers").setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", message=".*attn_implementation.*")
 warnings.filterwarnings("ignore", message=".*torch_dtype.*")

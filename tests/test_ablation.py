@@ -351,12 +351,21 @@ def test_knockout_bad_heads():
     assert count_hooks(model) == 0 and model.config._attn_implementation == "sdpa"
 
 
-def test_tensor_head_indices_are_accepted():
+def test_numpy_and_tensor_head_indices_are_accepted():
+    import numpy as np
+
     model = tiny_model("gpt2")
-    with ablate_heads(model, [(torch.tensor(1), torch.tensor(2))]):
-        a = logits_of(model, TOKENS)
     with ablate_heads(model, [(1, 2)]):
-        assert torch.equal(a, logits_of(model, TOKENS))
+        expected = logits_of(model, TOKENS)
+    for head in ((torch.tensor(1), torch.tensor(2)), (np.int64(1), np.int32(2)), torch.tensor([1, 2])):
+        with ablate_heads(model, [head]):
+            assert torch.equal(logits_of(model, TOKENS), expected)
+    with pytest.raises(TypeError, match="single pair"):
+        with ablate_heads(model, (np.int64(1), np.int64(2))):
+            pass
+    with pytest.raises(TypeError, match=r"\(layer, head\) pair of ints"):
+        with ablate_heads(model, [(torch.tensor(True), 1)]):
+            pass
 
 
 # --------------------------------------------------------------------------------------
@@ -424,6 +433,25 @@ def test_sweep_agrees_with_per_token_loss():
     base = per_token_loss(model, TOKENS).mean()
     with ablate_heads(model, [(1, 3)]):
         _close(effects[1, 3], per_token_loss(model, TOKENS).mean() - base)
+
+
+def test_sweep_handles_blocks_called_with_hidden_states_as_a_keyword():
+    """Guard against a transformers release that calls decoder blocks with hidden_states=...:
+    pre-hooks (registered before the sweep's) move the positional input into the keywords."""
+    model = tiny_model("llama")
+    expected = ablation_sweep(model, TOKENS, progress=False)
+
+    def as_keyword(module, args, kwargs):
+        if args:
+            return (), {**kwargs, "hidden_states": args[0]}
+        return None
+
+    handles = [blk.register_forward_pre_hook(as_keyword, with_kwargs=True) for blk in model.model.layers]
+    try:
+        torch.testing.assert_close(ablation_sweep(model, TOKENS, progress=False), expected)
+    finally:
+        for h in handles:
+            h.remove()
 
 
 def test_sweep_restores_the_model_when_the_metric_raises():

@@ -234,9 +234,11 @@ def test_protocol_runs_cover_every_setting(result):
     for label in result.selections:
         for method in ("zero", "mean", "knockout"):
             assert groups.count((label, "induction", method)) == 1
+        for method in ("zero", "mean"):
             assert groups.count((label, "random", method)) == 2
+        assert groups.count((label, "random", "knockout")) == 0
         assert groups.count((label, "induction", "knockout_control")) == 2
-    assert len(result.runs) == 1 + 2 * (3 * 3 + 2)
+    assert len(result.runs) == 1 + 2 * (3 + 2 * 2 + 2)
     for r in result.runs:
         assert set(r) == {"selection", "group", "method", "seed", "heads", "loss_repeats", "icl", "acc_recall", "acc_pattern"}
     assert result.chance == {"recall": 0.25, "pattern": 0.5}
@@ -300,9 +302,9 @@ def test_protocol_result_lookups_and_table(result):
 
     table = result.table()
     assert isinstance(table, Table)
-    assert len(table) == 1 + 2 * 7  # random draws merged: one row per (selection, group, method)
+    assert len(table) == 1 + 2 * 6  # random draws merged: one row per (selection, group, method)
     html = table._repr_html_()
-    assert "<th>Acurácia: recordar</th>" in html and "Cabeças aleatórias (controle), média de 2 sorteios" in html
+    assert ">Acurácia: recordar</th>" in html and html.count("<tr>") == len(table) + 1 and "Cabeças aleatórias (controle), média de 2 sorteios" in html
     row = table[1]
     first = result.select(selection="top 1% / top 3%", group="induction", method="zero")[0]
     assert row["Perda nas repetições (nats)"] == first["loss_repeats"]

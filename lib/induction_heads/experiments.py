@@ -166,7 +166,7 @@ def smeared_key_mix(model) -> torch.Tensor:
 #: d_model 32, 40-token sequences that are all repeated random segments.
 TINY_CONFIG = TrainConfig(
     name="tiny-1l", n_layer=1, n_head=2, n_embd=32, n_ctx=40, p_repeat=1.0, repeat_len=(5, 12),
-    batch_size=16, max_steps=120, learning_rate=1e-2, warmup_steps=10, weight_decay=0.0,
+    batch_size=16, max_steps=100, learning_rate=2e-2, warmup_steps=10, weight_decay=0.0,
     eval_every=20, n_checkpoints=0, threads=1,
 )
 

@@ -19,10 +19,12 @@ A head ``h`` reads the values of key/value head ``h // (n_heads // n_kv_heads)``
 from __future__ import annotations
 
 import contextlib
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -112,9 +114,7 @@ class Adapter:
             )
         layer, h = head
         for value in (layer, h):
-            if isinstance(value, bool) or not isinstance(value, (int,)) and not (
-                isinstance(value, torch.Tensor) and value.dim() == 0 and not value.is_floating_point()
-            ):
+            if not _is_index(value):
                 raise TypeError(f"a head must be a (layer, head) pair of ints, got {head!r}")
         layer, h = int(layer), int(h)
         if not 0 <= layer < self.n_layers:
@@ -128,7 +128,7 @@ class Adapter:
         return layer, h
 
     def check_heads(self, heads) -> list[tuple[int, int]]:
-        if isinstance(heads, tuple) and len(heads) == 2 and all(isinstance(x, int) for x in heads):
+        if isinstance(heads, tuple) and len(heads) == 2 and all(_is_index(x) for x in heads):
             raise TypeError(
                 f"heads must be an iterable of (layer, head) pairs; got the single pair {heads!r} "
                 f"(write [{heads!r}])"
@@ -138,6 +138,13 @@ class Adapter:
         except TypeError:
             raise TypeError(f"heads must be an iterable of (layer, head) pairs, got {heads!r}") from None
         return [self.check_head(h) for h in items]
+
+
+def _is_index(value) -> bool:
+    """An integer (Python, NumPy or a 0-d integer tensor), not a bool."""
+    if isinstance(value, torch.Tensor):
+        return value.dim() == 0 and not value.is_floating_point() and not value.is_complex() and value.dtype != torch.bool
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def _linear_in_cols(weight: torch.Tensor, start: int, stop: int) -> torch.Tensor:

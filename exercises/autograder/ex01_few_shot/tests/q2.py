@@ -1,0 +1,23 @@
+from otter.test_files import test_case
+
+OK_FORMAT = False
+
+name = "q2"
+points = 3
+
+@test_case(points=1, hidden=False)
+def test_q2_public(prefix_matching_score):
+    from induction_heads.exercises.ex01_few_shot.checks import check_prefix_matching, public_case
+    check_prefix_matching(prefix_matching_score, public_case())
+
+@test_case(points=1, hidden=True)
+def test_q2_random(prefix_matching_score):
+    from induction_heads.exercises.ex01_few_shot.checks import check_prefix_matching, random_cases
+    check_prefix_matching(prefix_matching_score, random_cases(seeds=(0, 1, 2, 3)))
+
+@test_case(points=1, hidden=True)
+def test_q2_handmade(prefix_matching_score):
+    from induction_heads.exercises.ex01_few_shot.checks import check_prefix_matching, check_prefix_matching_rejects_no_repeats, handmade_cases
+    check_prefix_matching(prefix_matching_score, handmade_cases())
+    check_prefix_matching_rejects_no_repeats(prefix_matching_score)
+
