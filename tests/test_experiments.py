@@ -18,6 +18,7 @@ from induction_heads.experiments import (
     TINY_CONFIG,
     SmearedKeys,
     add_smeared_keys,
+    copy_candidates,
     copy_misleading,
     copy_outcome_losses,
     copy_outcomes,
@@ -322,6 +323,7 @@ def test_copy_outcomes_hand_worked():
     # t=5 (5): last 5 at 3, followed by 6; next is 7 -> wrong (2)
     # t=6 (7): new -> 0
     assert copy_outcomes(tokens).tolist() == [[0, 0, 0, 1, 1, 2, 0]]
+    assert copy_candidates(tokens).tolist() == [[-1, -1, -1, 6, 5, 6, -1]]
     with pytest.raises(TypeError):
         copy_outcomes(torch.zeros(2, 3))
 
@@ -338,13 +340,26 @@ def test_copy_outcome_losses_against_hand_forward(model):
                                reduction="none").view(3, 15)
 
     clean, ablated = ce(clean_logits), ce(ablated_logits)
+    candidates = copy_candidates(tokens)
+
+    def p_copy(logits, b, t):
+        return float(logits[b, t].softmax(-1)[candidates[b, t]])
+
+    assert set(outcome.flatten().tolist()) == {0, 1, 2}  # every category occurs in this sample
     for code, row in enumerate(table.rows):
         mask = outcome == code
         assert row["Quantas"] == int(mask.sum())
         assert row["Fração"] == pytest.approx(int(mask.sum()) / 45)
-        if mask.any():
-            assert row["Perda, modelo intacto"] == pytest.approx(float(clean[mask].mean()), rel=1e-4)
-            assert row["Perda, cabeças ablacionadas"] == pytest.approx(float(ablated[mask].mean()), rel=1e-4)
+        assert row["Perda, modelo intacto"] == pytest.approx(float(clean[mask].mean()), rel=1e-4)
+        assert row["Perda, cabeças ablacionadas"] == pytest.approx(float(ablated[mask].mean()), rel=1e-4)
+        where = mask.nonzero().tolist()
+        if code == 0:
+            assert math.isnan(row["P(token copiado), intacto"])
+        else:
+            expected = sum(p_copy(clean_logits, b, t) for b, t in where) / len(where)
+            assert row["P(token copiado), intacto"] == pytest.approx(expected, rel=1e-4)
+            expected = sum(p_copy(ablated_logits, b, t) for b, t in where) / len(where)
+            assert row["P(token copiado), ablacionadas"] == pytest.approx(expected, rel=1e-4)
     assert sum(r["Quantas"] for r in table.rows) == 45
     assert count_hooks(model) == 0
 
@@ -357,27 +372,32 @@ def test_copy_outcome_losses_against_hand_forward(model):
 def test_induction_rule_logprobs_hand_worked():
     tokens = torch.tensor([[1, 2, 3, 1, 2, 1]])
     p = induction_rule_logprobs(tokens, vocab_size=5, smoothing=0.1).exp()[0]
-    torch.testing.assert_close(p[0], torch.full((5,), 0.2))  # token 1 never seen before
-    # t=3 (token 1): earlier 1 at 0, followed by 2 -> counts {2: 1}; total 1 + 5 * 0.1
-    torch.testing.assert_close(p[3], torch.tensor([0.1, 0.1, 1.1, 0.1, 0.1]) / 1.5)
+    torch.testing.assert_close(p[0], torch.full((5,), 0.2))  # token 1 never seen before: uniform
+    torch.testing.assert_close(p[2], torch.full((5,), 0.2))  # token 3 never seen before
+    # t=3 (token 1): earlier 1 at 0, followed by 2 -> 0.9 * 1 + 0.1 / 5 on token 2, 0.02 elsewhere
+    torch.testing.assert_close(p[3], torch.tensor([0.02, 0.02, 0.92, 0.02, 0.02]))
     # t=4 (token 2): earlier 2 at 1, followed by 3
-    torch.testing.assert_close(p[4], torch.tensor([0.1, 0.1, 0.1, 1.1, 0.1]) / 1.5)
+    torch.testing.assert_close(p[4], torch.tensor([0.02, 0.02, 0.02, 0.92, 0.02]))
     # t=5 (token 1): earlier at 0 and 3, both followed by 2
-    torch.testing.assert_close(p[5], torch.tensor([0.1, 0.1, 2.1, 0.1, 0.1]) / 2.5)
+    torch.testing.assert_close(p[5], torch.tensor([0.02, 0.02, 0.92, 0.02, 0.02]))
+    # two different followers share the mass: [4, 1, 4, 2, 4] at t=4 -> 1 and 2 half each
+    q = induction_rule_logprobs(torch.tensor([[4, 1, 4, 2, 4]]), vocab_size=5, smoothing=0.1).exp()[0]
+    torch.testing.assert_close(q[4], torch.tensor([0.02, 0.47, 0.47, 0.02, 0.02]))
     with pytest.raises(ValueError):
         induction_rule_logprobs(tokens, vocab_size=2)
-    with pytest.raises(ValueError):
-        induction_rule_logprobs(tokens, vocab_size=5, smoothing=0)
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError):
+            induction_rule_logprobs(tokens, vocab_size=5, smoothing=bad)
 
 
 def test_explicit_induction_losses_mix_probabilities(model, tok):
     tokens = repeated_tokens(tok, seq_len=5, n_repeats=3, batch=2, seed=3)
     got = explicit_induction_losses(model, tokens, weights=(0.0, 0.5, 1.0), smoothing=0.1)
     p_model = logits_of(model, tokens).softmax(-1)
-    p_rule = induction_rule_logprobs(tokens, 64, smoothing=0.1).exp()
+    p_rule = induction_rule_logprobs(tokens, 64, smoothing=0.1).exp().double()
     target = tokens[:, 1:]
     for w in (0.0, 0.5, 1.0):
-        mixed = (1 - w) * p_model + w * p_rule
+        mixed = (1 - w) * p_model.double() + w * p_rule
         expected = -mixed[:, :-1].gather(2, target[..., None]).log().mean()
         assert got[w] == pytest.approx(float(expected), rel=1e-4)
     assert got[0.0] == pytest.approx(float(per_token_loss(model, tokens).mean()), rel=1e-5)

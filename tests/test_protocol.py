@@ -291,8 +291,8 @@ def test_protocol_result_lookups_and_table(result):
     assert len(randoms) == 2
     assert result.value("loss_repeats", selection=label, group="random", method="zero") == pytest.approx(sum(randoms) / 2)
     effects = result.effects("acc_recall", label)
-    assert list(effects) == ["Sem ablação", "Indução (zerar)", "Aleatórias (zerar)", "Indução (média)", "Aleatórias (média)"]
-    assert effects["Aleatórias (zerar)"] == result.values("acc_recall", selection=label, group="random", method="zero")
+    assert list(effects) == ["Sem ablação", "Indução (zerar)", "Controle (zerar)", "Indução (média)", "Controle (média)"]
+    assert effects["Controle (zerar)"] == result.values("acc_recall", selection=label, group="random", method="zero")
     with pytest.raises(ValueError, match="unknown metric"):
         result.value("accuracy")
     with pytest.raises(ValueError, match="give selection"):
@@ -304,10 +304,12 @@ def test_protocol_result_lookups_and_table(result):
     assert isinstance(table, Table)
     assert len(table) == 1 + 2 * 6  # random draws merged: one row per (selection, group, method)
     html = table._repr_html_()
-    assert ">Acurácia: recordar</th>" in html and html.count("<tr>") == len(table) + 1 and "Cabeças aleatórias (controle), média de 2 sorteios" in html
+    assert ">Recordar</th>" in html and html.count("<tr>") == len(table) + 1
+    assert "Controle (2 sorteios)" in html and "bloqueio sorteado (2 sorteios)" in html
+    assert "Recordar: acurácia na tarefa de recordar (acaso 0.25); Padrão: acurácia na tarefa de padrão abstrato (acaso 0.50)" in html
     row = table[1]
     first = result.select(selection="top 1% / top 3%", group="induction", method="zero")[0]
-    assert row["Perda nas repetições (nats)"] == first["loss_repeats"]
+    assert row["Perda nas repetições"] == first["loss_repeats"]
     assert f"{first['loss_repeats']:.2f}" in repr(table)
     assert len(result.table(aggregate=False)) == len(result.runs)
 
@@ -357,12 +359,22 @@ def test_seed_comparison_counts_and_losses(model, tokens):
 
 
 def test_seed_comparison_with_indices_past_zero_changes_nothing(model, tokens):
-    rows = seed_comparison(model, tokens, SEQ_LEN, [(1, 3)]).rows
+    rows = seed_comparison(model, tokens, SEQ_LEN, [(1, 3)], also_indices=[[0], [3], [2, 1]]).rows
+    assert len(rows) == 4 + 2  # [3] is already shown: skipped
     assert rows[3]["Pesos de W_O zerados"] == "0" and rows[3]["Camadas atingidas"] == "nenhuma"
     assert rows[3]["Perda nas repetições (nats)"] == pytest.approx(rows[0]["Perda nas repetições (nats)"], rel=1e-6)
     assert rows[1]["Perda nas repetições (nats)"] != pytest.approx(rows[0]["Perda nas repetições (nats)"], rel=1e-4)
+    # head_indices=[0]: every layer's whole W_O, as if every head were gone
+    assert rows[4]["Ablação"].endswith("head_indices=[0]")
+    assert rows[4]["Pesos de W_O zerados"] == str(N_LAYERS * D_MODEL * N_HEADS * D_HEAD)
+    every_head = {(l, h) for l in range(N_LAYERS) for h in range(N_HEADS)}
+    wiped = _ce_after(hand_gpt2(model, tokens, zero=every_head)[0], tokens, SEQ_LEN)
+    assert rows[4]["Perda nas repetições (nats)"] == pytest.approx(wiped, rel=1e-5)
+    assert rows[5]["Ablação"].endswith("head_indices=[1, 2]") and rows[5]["Pesos de W_O zerados"] == "0"
     with pytest.raises(ValueError, match="at least one"):
         seed_comparison(model, tokens, SEQ_LEN, [])
+    with pytest.raises(ValueError, match="also_indices"):
+        seed_comparison(model, tokens, SEQ_LEN, [(1, 3)], also_indices=[[]])
 
 
 def test_plot_zeroed_weights_titles_give_the_counts(model):

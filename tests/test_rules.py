@@ -156,6 +156,7 @@ def test_an_induction_oracle_completes_every_pattern(model, tok):
         res_d = pattern_completion_accuracy(model, tok, n=30, seed=3, distractor=True)
     assert res.accuracy == 1.0 and res_d.accuracy == 1.0
     assert res.distractor_rate is None and res_d.distractor_rate == 0.0
+    assert res.a_rate == 0.0
     assert torch.equal(res.ranks, torch.zeros(30, dtype=torch.long))
     assert torch.equal(res.predictions, res.prompts.b)
     # one-hot logit 10 among V entries: p(B) = e^10 / (e^10 + V - 1)
@@ -170,6 +171,7 @@ def test_copying_the_most_frequent_word_falls_for_the_distractor(model, tok):
     assert res.distractor_rate == 1.0 and res.accuracy == 0.0
     # without a distractor the most frequent word is A (it occurs twice), never B
     assert plain.accuracy == 0.0 and torch.equal(plain.predictions, plain.prompts.a)
+    assert plain.a_rate == 1.0 and res.a_rate == 0.0
 
 
 def test_accuracy_and_probability_match_the_raw_model(model, tok):

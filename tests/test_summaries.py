@@ -236,11 +236,16 @@ def test_summary_table_rows_and_html(model, tokenizer):
     assert table["um"] == induction_summary(one_layer, tokens, seq_len=5, n_repeats=3)
     assert table["um"]["n_layers"] == 1 and table["dois"]["n_layers"] == 2
     html = table._repr_html_()
-    assert html.count("<tr>") == 3  # header + 2 models
-    assert "Perda na 1ª cópia (nats)" in html and "<th>um</th>" in html
-    assert f"{table['dois']['loss_first_copy']:.2f}" in html
-    text = repr(table)
-    assert text.splitlines()[0].startswith("Modelo") and len(text.splitlines()) == 3
+    assert html.count("<tr>") == 7  # header + one row per quantity
+    assert ">um</th>" in html and ">dois</th>" in html
+    row = html[html.index("Perda na 1ª cópia (nats)"):]
+    row = row[: row.index("</tr>")]
+    # the row holds each model's value, in the models' order
+    first = [f"{table[m]['loss_first_copy']:.2f}" for m in ("dois", "um")]
+    assert row.index(first[0]) < row.rindex(first[1])
+    text = repr(table).splitlines()
+    assert text[0].split() == ["Grandeza", "dois", "um"] and len(text) == 7
+    assert text[1].split()[-2:] == ["2", "1"]  # Camadas
 
 
 def test_summary_table_bad_input(model, tokenizer):

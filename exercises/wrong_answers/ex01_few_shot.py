@@ -82,12 +82,12 @@ WRONG_ANSWERS = [
     {
         "question": "q3",
         "what": "measures the ablated accuracy outside the ablation block",
-        "replaces": "acc_2l_ablacao",
+        "replaces": "acc_2l",
         "source": (
             "acc_2l = task_accuracy(model_2l, task)\n"
             "acc_1l = task_accuracy(model_1l, task)\n"
             "pontuacoes = prefix_matching_scores(model_2l, repeated_tokens(tok, seq_len=25, n_repeats=4, batch=10, seed=0))\n"
-            "cabecas_inducao = top_heads(pontuacoes, k=2)\n"
+            "cabecas_inducao = top_heads(pontuacoes, k=3)\n"
             "with ablate_heads(model_2l, cabecas_inducao):\n"
             "    pass\n"
             "acc_2l_ablacao = task_accuracy(model_2l, task)\n"
@@ -98,12 +98,12 @@ WRONG_ANSWERS = [
     {
         "question": "q3",
         "what": "takes the induction heads from the 1-layer model",
-        "replaces": "acc_2l_ablacao",
+        "replaces": "acc_2l",
         "source": (
             "acc_2l = task_accuracy(model_2l, task)\n"
             "acc_1l = task_accuracy(model_1l, task)\n"
             "pontuacoes = prefix_matching_scores(model_1l, repeated_tokens(tok, seq_len=25, n_repeats=4, batch=10, seed=0))\n"
-            "cabecas_inducao = top_heads(pontuacoes, k=2)\n"
+            "cabecas_inducao = top_heads(pontuacoes, k=3)\n"
             "with ablate_heads(model_2l, cabecas_inducao):\n"
             "    acc_2l_ablacao = task_accuracy(model_2l, task)\n"
         ),

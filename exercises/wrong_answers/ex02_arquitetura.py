@@ -73,7 +73,7 @@ WRONG_ANSWERS = [
     {
         "question": "q4",
         "what": "measures the ablated score outside the ablation block",
-        "replaces": "pm_sem_token_anterior",
+        "replaces": "previsao_q4",
         "source": (
             'previsao_q4 = "a"\n'
             "cabeca_controle = (0, int(pt_camada0.argmin()))\n"
@@ -89,7 +89,7 @@ WRONG_ANSWERS = [
     {
         "question": "q4",
         "what": "predicts that the induction head barely changes",
-        "replaces": "pm_sem_token_anterior",
+        "replaces": "previsao_q4",
         "source": (
             'previsao_q4 = "c"\n'
             "cabeca_controle = (0, int(pt_camada0.argmin()))\n"

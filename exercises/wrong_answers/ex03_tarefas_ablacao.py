@@ -105,6 +105,7 @@ WRONG_ANSWERS = [
             "        args[0][..., head * d_head:(head + 1) * d_head] = 0\n"
             "        return args\n"
         ),
+        "max_points": 1,
         "feedback": "in-place",
     },
     {

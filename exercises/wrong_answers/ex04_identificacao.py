@@ -75,7 +75,7 @@ WRONG_ANSWERS = [
     {
         "question": "q3",
         "what": "takes the mean over the measured sequences themselves",
-        "replaces": "perda_media",
+        "replaces": "perda_limpa",
         "source": (
             "cabecas = topo['olsson']\n"
             "referencia = repeated_tokens(tok, seq_len=25, n_repeats=4, batch=10, seed=1)\n"

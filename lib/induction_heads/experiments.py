@@ -45,7 +45,6 @@ from .plots import LABEL_SIZE, LINE_COLOURS, TICK_SIZE, TITLE_SIZE, _new_figure,
 from .probes import ordinary_token_ids, repeated_tokens
 from .scores import head_name, prefix_matching_scores, top_heads
 from .training.config import TrainConfig, get_config
-from .training.corpus import Corpus
 from .training.record import best_scores
 
 __all__ = [
@@ -53,7 +52,8 @@ __all__ = [
     "TINY_CONFIG", "QuickRun", "quick_train", "plot_runs",
     "UpstreamAblation", "upstream_ablation", "plot_upstream_ablation",
     "probe_sensitivity", "selection_sizes", "LITERATURE_MODELS",
-    "DivergentRepeats", "divergent_repeats", "copy_misleading", "copy_outcomes", "copy_outcome_losses",
+    "DivergentRepeats", "divergent_repeats", "copy_misleading", "COPY_OUTCOMES", "copy_candidates", "copy_outcomes",
+    "copy_outcome_losses",
     "induction_rule_logprobs", "explicit_induction_losses",
     "toy_language_text", "plot_score_panels", "plot_curves",
 ]
@@ -557,27 +557,40 @@ def copy_misleading(model, probe: DivergentRepeats) -> dict:
 COPY_OUTCOMES = ("sem ocorrência anterior", "cópia certa", "cópia errada")
 
 
+def copy_candidates(tokens: torch.Tensor) -> torch.Tensor:
+    """For each position ``t`` of each row: the token that followed the most recent earlier
+    occurrence of token ``t`` (what an induction head would copy next), or ``-1`` if token ``t``
+    did not occur before. Returns ``[batch, T - 1]`` (int64), aligned with
+    :func:`metrics.per_token_loss` (column ``t`` is about predicting token ``t + 1``)."""
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2 or tokens.is_floating_point():
+        raise TypeError("tokens must be an integer tensor [batch, T]")
+    B, T = tokens.shape
+    if T < 2:
+        raise ValueError("tokens need at least 2 positions")
+    out = torch.full((B, T - 1), -1, dtype=torch.long)
+    rows = tokens.cpu().tolist()
+    for b, row in enumerate(rows):
+        last: dict[int, int] = {}  # token -> most recent position seen so far
+        for t in range(T - 1):
+            j = last.get(row[t])
+            if j is not None:
+                out[b, t] = row[j + 1]
+            last[row[t]] = t
+    return out
+
+
 def copy_outcomes(tokens: torch.Tensor) -> torch.Tensor:
     """For each position ``t`` of each row (predicting token ``t + 1``): ``0`` if token ``t``
     did not occur before, ``1`` if it did and the token that followed its most recent earlier
     occurrence is token ``t + 1`` (copying is right), ``2`` if that token is a different one
     (copying is wrong). Returns ``[batch, T - 1]`` (int64), aligned with
     :func:`metrics.per_token_loss`."""
-    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2 or tokens.is_floating_point():
-        raise TypeError("tokens must be an integer tensor [batch, T]")
-    B, T = tokens.shape
-    if T < 2:
-        raise ValueError("tokens need at least 2 positions")
-    out = torch.zeros(B, T - 1, dtype=torch.long)
-    tok = tokens.cpu().tolist()
-    for b in range(B):
-        last: dict[int, int] = {}  # token -> most recent position seen so far
-        row = tok[b]
-        for t in range(T - 1):
-            j = last.get(row[t])
-            if j is not None:
-                out[b, t] = 1 if row[j + 1] == row[t + 1] else 2
-            last[row[t]] = t
+    candidates = copy_candidates(tokens)
+    out = torch.zeros_like(candidates)
+    has = candidates >= 0
+    right = candidates == tokens[:, 1:].cpu()
+    out[has & right] = 1
+    out[has & ~right] = 2
     return out
 
 
@@ -586,29 +599,41 @@ def copy_outcome_losses(model, tokens: torch.Tensor, heads=None, *, method: str 
     """Loss on ordinary text split by :func:`copy_outcomes`, clean and with ``heads`` ablated.
 
     Returns a :class:`protocol.Table` with one row per category: how many positions, the share
-    of positions, the mean loss (nats) of the clean model and, if ``heads`` is given, with them
-    ablated (:func:`ablation.ablate_heads`) and the difference (ablated - clean: negative means
-    the heads *hurt* there).
+    of positions, the mean loss (nats) of the clean model, the mean probability it gives to the
+    token copying suggests (:func:`copy_candidates`; ``nan`` where there is none) and, if
+    ``heads`` is given, the same two with the heads ablated (:func:`ablation.ablate_heads`).
     """
     from .protocol import Table
 
     tokens = check_tokens(model, tokens)
+    candidates = copy_candidates(tokens)
     outcome = copy_outcomes(tokens)
-    clean = per_token_loss(model, tokens)
+
+    @torch.no_grad()
+    def measure():
+        logits = model(input_ids=tokens.to(input_device(model)), use_cache=False).logits.float().cpu()
+        logp = logits[:, :-1].log_softmax(-1)
+        loss = -logp.gather(2, tokens[:, 1:, None].cpu()).squeeze(2)
+        p_copy = logp.gather(2, candidates.clamp(min=0)[..., None]).squeeze(2).exp()
+        return loss, p_copy
+
+    clean_loss, clean_p = measure()
     ablated = None
     if heads is not None:
         with ablate_heads(model, heads, method=method, reference=reference):
-            ablated = per_token_loss(model, tokens)
+            ablated = measure()
     rows = []
     for code, label in enumerate(COPY_OUTCOMES):
         mask = outcome == code
         n = int(mask.sum())
+
         row = {"Posições": label, "Quantas": n, "Fração": n / outcome.numel(),
-               "Perda, modelo intacto": float(clean[mask].mean()) if n else float("nan")}
+               "Perda, modelo intacto": float(clean_loss[mask].mean()) if n else float("nan"),
+               "P(token copiado), intacto": float(clean_p[mask].mean()) if n and code > 0 else float("nan")}
         if ablated is not None:
-            a = float(ablated[mask].mean()) if n else float("nan")
-            row["Perda, cabeças ablacionadas"] = a
-            row["Diferença"] = a - row["Perda, modelo intacto"]
+            a_loss, a_p = ablated
+            row["Perda, cabeças ablacionadas"] = float(a_loss[mask].mean()) if n else float("nan")
+            row["P(token copiado), ablacionadas"] = float(a_p[mask].mean()) if n and code > 0 else float("nan")
         rows.append(row)
     return Table(rows)
 
@@ -618,35 +643,37 @@ def copy_outcome_losses(model, tokens: torch.Tensor, heads=None, *, method: str 
 # --------------------------------------------------------------------------------------
 
 
-def induction_rule_logprobs(tokens: torch.Tensor, vocab_size: int, *, smoothing: float = 0.1) -> torch.Tensor:
+def induction_rule_logprobs(tokens: torch.Tensor, vocab_size: int, *, smoothing: float = 0.01) -> torch.Tensor:
     """The rule ``AB...A -> B`` as a predictor with no parameters: ``[batch, T, vocab]`` log-probs.
 
-    At position ``t`` the next-token distribution is proportional to ``count(v) + smoothing``,
-    where ``count(v)`` is how many earlier occurrences of token ``t`` (at ``j < t``) were followed
-    by ``v``. Where token ``t`` never occurred before, it is uniform.
+    At position ``t``, let ``count(v)`` be how many earlier occurrences of token ``t`` (at
+    ``j < t``) were followed by ``v``. If token ``t`` occurred before, the next-token distribution
+    is ``(1 - smoothing) * count(v) / sum(count) + smoothing / vocab_size``; if not, it is uniform.
     """
     if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2 or tokens.is_floating_point():
         raise TypeError("tokens must be an integer tensor [batch, T]")
     _check_int("vocab_size", vocab_size, 2)
-    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or smoothing <= 0:
-        raise ValueError(f"smoothing must be a positive number, got {smoothing!r}")
+    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 < smoothing <= 1:
+        raise ValueError(f"smoothing must be a number in (0, 1], got {smoothing!r}")
     if int(tokens.max()) >= vocab_size or int(tokens.min()) < 0:
         raise ValueError(f"token ids must lie in [0, {vocab_size - 1}]")
     tokens = tokens.cpu()
     B, T = tokens.shape
     same = tokens[:, :, None] == tokens[:, None, :]  # [b, t, j]
     earlier = torch.ones(T, T, dtype=torch.bool).tril(-1)
-    match = (same & earlier).float()  # j < t with the same token
-    # the follower of j is tokens[j + 1]; j = T - 1 has none (never earlier than some t < T anyway)
-    followers = F.one_hot(tokens[:, 1:], vocab_size).float()  # [b, j, V] for j = 0..T-2
+    match = (same & earlier).double()  # j < t with the same token
+    # the follower of j is tokens[j + 1]; j ranges over 0..T-2 (j < t <= T-1)
+    followers = F.one_hot(tokens[:, 1:], vocab_size).double()  # [b, j, V]
     counts = match[:, :, : T - 1] @ followers  # [b, t, V]
-    probs = counts + smoothing
-    return (probs / probs.sum(-1, keepdim=True)).log()
+    total = counts.sum(-1, keepdim=True)
+    empirical = torch.where(total > 0, counts / total.clamp(min=1), torch.full_like(counts, 1.0 / vocab_size))
+    probs = (1 - smoothing) * empirical + smoothing / vocab_size
+    return probs.log().float()
 
 
 @torch.no_grad()
 def explicit_induction_losses(model, tokens: torch.Tensor, weights: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 0.95),
-                              *, smoothing: float = 0.1, positions: slice | None = None) -> dict[float, float]:
+                              *, smoothing: float = 0.01, positions: slice | None = None) -> dict[float, float]:
     """Mean loss (nats) of the mixture ``(1 - w) * p_model + w * p_rule`` for each ``w``, where
     ``p_rule`` is :func:`induction_rule_logprobs`: a model with an induction head "built in".
 
@@ -685,13 +712,12 @@ def toy_language_text(batch: int = 32, *, seed: int = 20_000, name: str = "toy-2
     """``[batch, n_ctx]`` held-out sequences of the toy language the shipped models learned
     (ordinary text only, no repeated segments), from the training recipe of ``name``. Seeds
     used in training are small (0, 10 000, 10 001); the default is not one of them."""
+    from .training.trainer import make_corpus
+
     _check_int("batch", batch, 1)
     config = get_config(name)
     n_ctx = config.n_ctx if n_ctx is None else _check_int("n_ctx", n_ctx, 4)
-    corpus = Corpus(n_ctx, p_repeat=0.0, repeat_len=config.repeat_len, skip_weight=config.skip_weight,
-                    topic_weight=config.topic_weight, language_seed=config.language_seed,
-                    pair_weight=config.pair_weight, seed=seed)
-    return torch.from_numpy(corpus.text(batch))
+    return make_corpus(config.replace(p_repeat=0.0, n_ctx=n_ctx), seed=seed).batch(batch)
 
 
 # --------------------------------------------------------------------------------------
@@ -701,18 +727,28 @@ def toy_language_text(batch: int = 32, *, seed: int = 20_000, name: str = "toy-2
 
 def plot_score_panels(panels: Mapping[str, object], title: str = "Correspondência de prefixo",
                       *, colorbar_label: str = "Pontuação", vmin: float = 0.0, vmax: float = 1.0,
-                      annotate: bool = True):
+                      annotate: bool = True, ncols: int | None = None):
     """Score heatmaps (``[n_layers, n_heads]`` each) side by side with one colour scale, so
     models or checkpoints can be compared cell by cell. ``panels`` maps a panel title to scores
-    (panels may have different numbers of layers)."""
+    (panels may have different numbers of layers). ``ncols`` panels per row (default: all in
+    one row up to 4 panels, else ``ceil(n / 2)``)."""
     if not isinstance(panels, Mapping) or not panels:
         raise ValueError("panels must be a non-empty dict title -> [n_layers, n_heads] scores")
     arrays = {str(k): _to_numpy(v, f"panels[{k!r}]", ndim=2) for k, v in panels.items()}
     n = len(arrays)
+    if ncols is None:
+        ncols = n if n <= 4 else math.ceil(n / 2)
+    ncols = min(_check_int("ncols", ncols, 1), n)
+    nrows = math.ceil(n / ncols)
     max_layers = max(a.shape[0] for a in arrays.values())
     max_heads = max(a.shape[1] for a in arrays.values())
-    fig = _new_figure(min(18.0, n * (0.5 * max_heads + 1.2) + 1.4), max(2.6, 0.5 * max_layers + 1.8))
-    axes = fig.subplots(1, n, squeeze=False)[0]
+    fig = _new_figure(min(18.0, ncols * (0.5 * max_heads + 1.2) + 1.4),
+                      nrows * max(2.2, 0.5 * max_layers + 1.4) + 0.5)
+    grid = fig.subplots(nrows, ncols, squeeze=False)
+    axes = list(grid.flatten())
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    axes = axes[:n]
     im = None
     for ax, (name, arr) in zip(axes, arrays.items()):
         im = ax.imshow(arr, cmap="viridis", vmin=vmin, vmax=vmax, aspect="equal")
@@ -727,8 +763,9 @@ def plot_score_panels(panels: Mapping[str, object], title: str = "Correspondênc
                     v = arr[layer, head]
                     ax.text(head, layer, f"{v:.2f}", ha="center", va="center", fontsize=8,
                             color=_text_colour(im.cmap(im.norm(v))))
-    axes[0].set_ylabel("Camada", fontsize=LABEL_SIZE)
-    cbar = fig.colorbar(im, ax=list(axes), shrink=0.9)
+    for row in range(nrows):
+        axes[row * ncols].set_ylabel("Camada", fontsize=LABEL_SIZE)
+    cbar = fig.colorbar(im, ax=axes, shrink=0.9)
     cbar.set_label(colorbar_label, fontsize=LABEL_SIZE)
     cbar.ax.tick_params(labelsize=TICK_SIZE)
     fig.suptitle(title, fontsize=TITLE_SIZE)

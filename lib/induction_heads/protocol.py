@@ -61,19 +61,18 @@ __all__ = [
 ]
 
 #: Display names (Portuguese) of the groups of heads, the interventions and the measurements.
-GROUP_NAMES = {"clean": "Sem ablação", "induction": "Cabeças de indução", "random": "Cabeças aleatórias (controle)"}
+GROUP_NAMES = {"clean": "Sem ablação", "induction": "Indução", "random": "Controle"}
 METHOD_NAMES = {
     "none": "—",
     "zero": "zerar",
     "mean": "média",
-    "knockout": "bloqueio (arestas de indução)",
-    "knockout_control": "bloqueio (arestas sorteadas)",
+    "knockout": "bloqueio de indução",
+    "knockout_control": "bloqueio sorteado",
 }
-METRIC_NAMES = {
-    "loss_repeats": "Perda nas repetições (nats)",
-    "icl": "Pontuação de aprendizado em contexto (nats)",
-}
+#: Short column headers of :meth:`ProtocolResult.table` (the caption spells them out).
+METRIC_NAMES = {"loss_repeats": "Perda nas repetições", "icl": "ICL"}
 TASK_NAMES = {"recall": "recordar", "pattern": "padrão abstrato"}
+TASK_HEADERS = {"recall": "Recordar", "pattern": "Padrão"}
 
 
 # --------------------------------------------------------------------------------------
@@ -354,14 +353,15 @@ class ProtocolResult:
             out[f"Indução ({METHOD_NAMES[method]})"] = self.value(metric, selection=selection, group="induction", method=method)
             controls = self.values(metric, selection=selection, group="random", method=method)
             if controls:
-                out[f"Aleatórias ({METHOD_NAMES[method]})"] = controls
+                out[f"Controle ({METHOD_NAMES[method]})"] = controls
         return out
 
     def table(self, *, aggregate: bool = True) -> Table:
-        """The results as a :class:`Table` (Portuguese headers). With ``aggregate`` the random
-        control draws of one setting are merged into one row (mean over the draws; the heads
-        column lists every draw)."""
-        task_cols = {f"acc_{t}": f"Acurácia: {TASK_NAMES.get(t, t)}" for t in self.tasks}
+        """The results as a :class:`Table` (short Portuguese headers, explained in the caption).
+        With ``aggregate`` the random draws of one setting (control heads, or random knockout
+        edges) are merged into one row: the mean over the draws, marked "(N sorteios)"; the heads
+        column lists every drawn set."""
+        task_cols = {f"acc_{t}": TASK_HEADERS.get(t, t) for t in self.tasks}
         cols = {"selection": "Seleção", "group": "Grupo", "heads": "Cabeças", "method": "Intervenção",
                 **METRIC_NAMES, **task_cols}
         rows: list[dict] = []
@@ -374,23 +374,31 @@ class ProtocolResult:
             runs = [r for r in self.runs if ((r["selection"], r["group"], r["method"]) if aggregate else id(r)) == key]
             first = runs[0]
             heads = first["heads"]
+            group, method = GROUP_NAMES[first["group"]], METHOD_NAMES[first["method"]]
+            heads_text = " | ".join(dict.fromkeys(_format(r["heads"], 2) for r in runs))
             if len(runs) > 1:
-                heads_text = " | ".join(_format(r["heads"], 2) for r in runs)
-                group = f"{GROUP_NAMES[first['group']]}, média de {len(runs)} sorteios"
-            else:
-                heads_text = _format(heads, 2)
-                group = GROUP_NAMES[first["group"]]
+                drawn = f" ({len(runs)} sorteios)"
+                if first["group"] == "random":
+                    group += drawn
+                else:
+                    method += drawn
             row = {
                 cols["selection"]: first["selection"] or "—",
                 cols["group"]: group,
                 cols["heads"]: heads_text,
-                cols["method"]: METHOD_NAMES[first["method"]],
+                cols["method"]: method,
             }
             for metric in self.metrics:
                 row[cols[metric]] = float(np.mean([r[metric] for r in runs]))
             rows.append(row)
-        chance = ", ".join(f"{TASK_NAMES.get(t, t)} {c:.2f}" for t, c in self.chance.items())
-        return Table(rows, caption=f"Acurácia ao acaso: {chance}" if chance else None)
+        tasks = "; ".join(
+            f"{TASK_HEADERS.get(t, t)}: acurácia na tarefa de {TASK_NAMES.get(t, t)} (acaso {c:.2f})"
+            for t, c in self.chance.items()
+        )
+        caption = ("Perda nas repetições: perda média (nats) nas cópias repetidas. ICL: pontuação de aprendizado "
+                   "em contexto (nats; quanto mais negativa, mais aprendizado em contexto). "
+                   + (f"{tasks}. " if tasks else "") + "Linhas com sorteios: média deles.")
+        return Table(rows, caption=caption)
 
 
 def _check_fraction(f) -> float:
@@ -427,8 +435,8 @@ def crosbie_shutova(
     * Selections: the top ``fractions`` of heads (``top_heads(fraction=f)``, at least one head)
       and, if ``k`` is given, the top ``k``; selections that pick the same heads are merged.
     * For each selection, the induction heads and ``n_random`` random control sets
-      (``random_heads_like(heads, model, seed=seed + i)``, same count per layer; skipped with a
-      note in ``controls`` left empty if a layer has too few other heads) are put through each of
+      (``random_heads_like(heads, model, seed=seed + i)``, same count per layer; when a layer
+      has too few other heads there is no control: ``controls[label]`` is empty) go through each of
       ``methods``: ``"zero"`` and ``"mean"`` ablation (:func:`ablation.ablate_heads`; the mean
       is taken over ``reference``, default a second batch of repeated random tokens with seed
       ``seed + 1``) and ``"knockout"`` (:func:`ablation.attention_knockout` of
@@ -541,15 +549,17 @@ def crosbie_shutova(
 # --------------------------------------------------------------------------------------
 
 
-def seed_comparison(model, tokens: torch.Tensor, seq_len: int, heads) -> Table:
+def seed_comparison(model, tokens: torch.Tensor, seq_len: int, heads, also_indices: Sequence[Sequence[int]] = ()) -> Table:
     """What the seed document's snippet does when asked to ablate ``heads``, next to a correct
     ablation of the same heads, as a :class:`Table`.
 
     The snippet only takes head *indices* (it drops the layers), so it is called with
     ``[h for (layer, h) in heads]``. Rows: the intact model; :func:`ablation.ablate_heads` of
     ``heads``; :func:`weight_zero_ablation` of ``heads`` (the same thing done in ``W_O``); the
-    snippet (:func:`seed_snippet.seed_ablation`). Columns: the weights of ``W_O`` set to zero
-    (summed over layers), the layers touched, and the loss on the repeated copies.
+    snippet (:func:`seed_snippet.seed_ablation`); then the snippet with each index list in
+    ``also_indices`` (e.g. ``[[0]]``; lists equal to one already shown are skipped). Columns: the
+    weights of ``W_O`` set to zero (summed over layers), the layers touched, and the loss on the
+    repeated copies.
     """
     adapter = get_adapter(model)
     heads = list(dict.fromkeys(adapter.check_heads(heads)))
@@ -558,7 +568,13 @@ def seed_comparison(model, tokens: torch.Tensor, seq_len: int, heads) -> Table:
     tokens = check_tokens(model, tokens)
     seq_len = _check_seq_len(seq_len, tokens.shape[1])
     indices = sorted({h for _, h in heads})
-    seed_masks = [seed_zeroed_mask(adapter, layer, indices) for layer in range(adapter.n_layers)]
+    runs = [indices]
+    for extra in also_indices:
+        extra = sorted({int(h) for h in extra})
+        if not extra or any(h < 0 for h in extra):
+            raise ValueError(f"also_indices must hold non-empty lists of head indices >= 0, got {extra!r}")
+        if extra not in runs:
+            runs.append(extra)
     per_head = adapter.d_model * adapter.d_head
     names = ", ".join(head_name(h) for h in heads)
     cols = ("Ablação", "Pesos de W_O zerados", "Camadas atingidas", "Perda nas repetições (nats)")
@@ -567,7 +583,6 @@ def seed_comparison(model, tokens: torch.Tensor, seq_len: int, heads) -> Table:
         return dict(zip(cols, (label, str(zeroed), layers, loss)))
 
     touched = sorted({layer for layer, _ in heads})
-    seed_layers = [layer for layer, m in enumerate(seed_masks) if bool(m.any())]
     rows = [row("Sem ablação", 0, "—", repeat_loss(model, tokens, seq_len))]
     with ablate_heads(model, heads):
         rows.append(row(f"ablate_heads([{names}]) (ganchos)", len(heads) * per_head,
@@ -575,9 +590,12 @@ def seed_comparison(model, tokens: torch.Tensor, seq_len: int, heads) -> Table:
     with weight_zero_ablation(model, heads):
         rows.append(row(f"colunas de W_O zeradas ({names})", len(heads) * per_head,
                         ", ".join(map(str, touched)), repeat_loss(model, tokens, seq_len)))
-    with seed_ablation(model, indices):
-        rows.append(row(f"trecho do texto-base, head_indices={indices}", int(sum(int(m.sum()) for m in seed_masks)),
-                        ", ".join(map(str, seed_layers)) or "nenhuma", repeat_loss(model, tokens, seq_len)))
+    for run in runs:
+        masks = [seed_zeroed_mask(adapter, layer, run) for layer in range(adapter.n_layers)]
+        layers = [layer for layer, m in enumerate(masks) if bool(m.any())]
+        with seed_ablation(model, run):
+            rows.append(row(f"trecho do texto de origem, head_indices={run}", int(sum(int(m.sum()) for m in masks)),
+                            ", ".join(map(str, layers)) or "nenhuma", repeat_loss(model, tokens, seq_len)))
     return Table(rows, columns=list(cols), decimals=3)
 
 

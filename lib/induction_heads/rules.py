@@ -82,7 +82,8 @@ class PatternCompletionResult:
 
     ``accuracy``: fraction of prompts whose top prediction (over the whole vocabulary) at the
     second ``A`` is ``B``; ``distractor_rate``: fraction whose top prediction is the distractor
-    ``D`` (``None`` without a distractor); ``mean_prob_b``: mean probability given to ``B``;
+    ``D`` (``None`` without a distractor); ``a_rate``: fraction whose top prediction is ``A``
+    itself (repeating the current word); ``mean_prob_b``: mean probability given to ``B``;
     ``context_chance``: the accuracy of picking uniformly among the distinct words of the
     context (what copying *some* earlier word would score); ``predictions``: ``[n]`` top
     predicted ids; ``ranks``: ``[n]`` rank of ``B`` (0 = top); ``prompts``: the prompts.
@@ -90,6 +91,7 @@ class PatternCompletionResult:
 
     accuracy: float
     distractor_rate: float | None
+    a_rate: float
     mean_prob_b: float
     context_chance: float
     predictions: torch.Tensor
@@ -220,6 +222,7 @@ def pattern_completion_accuracy(
     return PatternCompletionResult(
         accuracy=float((predictions == prompts.b).float().mean()),
         distractor_rate=(float((predictions == prompts.distractor).float().mean()) if distractor else None),
+        a_rate=float((predictions == prompts.a).float().mean()),
         mean_prob_b=mean_prob_b,
         context_chance=float((1.0 / n_distinct).mean()),
         predictions=predictions,

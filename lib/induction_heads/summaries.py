@@ -287,11 +287,11 @@ def induction_summary(model, tokens: torch.Tensor, *, seq_len: int, n_repeats: i
     }
 
 
-#: Column labels (Portuguese) of :func:`summary_table`, in order, with their number formats.
-SUMMARY_COLUMNS = (
+#: Row labels (Portuguese) of :func:`summary_table`, in order, with their number formats.
+SUMMARY_ROWS = (
     ("n_layers", "Camadas", "d"),
-    ("best_head", "Melhor cabeça (corresp. de prefixo)", "s"),
-    ("best_prefix_matching", "Pontuação de correspondência de prefixo", ".2f"),
+    ("best_head", "Cabeça de maior correspondência de prefixo", "s"),
+    ("best_prefix_matching", "Pontuação de correspondência de prefixo dessa cabeça", ".2f"),
     ("icl_score", "Pontuação de aprendizado em contexto (nats)", "+.2f"),
     ("loss_first_copy", "Perda na 1ª cópia (nats)", ".2f"),
     ("loss_later_copies", "Perda nas cópias seguintes (nats)", ".2f"),
@@ -299,7 +299,8 @@ SUMMARY_COLUMNS = (
 
 
 class SummaryTable:
-    """Rows of :func:`induction_summary`, one per model, shown as an HTML table in a notebook.
+    """Summaries from :func:`induction_summary`, one per model, shown as a table in a notebook:
+    one column per model, one row per quantity (so a few models fit a narrow page).
 
     ``rows`` maps the model's label to its summary dict; ``table[label][key]`` reads a value.
     """
@@ -310,23 +311,31 @@ class SummaryTable:
     def __getitem__(self, label: str) -> dict:
         return self.rows[label]
 
-    def _cells(self, row: dict) -> list[str]:
-        return [format(row[key], fmt) for key, _, fmt in SUMMARY_COLUMNS]
+    def _cells(self) -> list[tuple[str, list[str]]]:
+        return [(label, [format(row[key], fmt) for row in self.rows.values()]) for key, label, fmt in SUMMARY_ROWS]
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{_html.escape(label)}</th>" for _, label, _ in SUMMARY_COLUMNS)
+        cell = "padding:0.25em 0.8em;border-bottom:1px solid #ddd"
+        head = "".join(f'<th style="{cell};text-align:right">{_html.escape(name)}</th>' for name in self.rows)
         body = "".join(
-            "<tr><th>" + _html.escape(name) + "</th>"
-            + "".join(f'<td style="text-align:right">{_html.escape(c)}</td>' for c in self._cells(row)) + "</tr>"
-            for name, row in self.rows.items()
+            f'<tr><td style="{cell}">{_html.escape(label)}</td>'
+            + "".join(f'<td style="{cell};text-align:right">{_html.escape(v)}</td>' for v in values)
+            + "</tr>"
+            for label, values in self._cells()
         )
-        return f'<table class="ih-summary"><thead><tr><th>Modelo</th>{head}</tr></thead><tbody>{body}</tbody></table>'
+        return (
+            '<table class="ih-summary" style="border-collapse:collapse">'
+            f'<thead><tr><th style="{cell};text-align:left">Grandeza</th>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+        )
 
     def __repr__(self) -> str:
-        header = ["Modelo"] + [label for _, label, _ in SUMMARY_COLUMNS]
-        lines = [header] + [[name] + self._cells(row) for name, row in self.rows.items()]
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines)
+        lines = [["Grandeza", *self.rows]] + [[label, *values] for label, values in self._cells()]
+        widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+        return "\n".join(
+            "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip()
+            for line in lines
+        )
 
 
 def summary_table(models: Mapping[str, tuple], *, seq_len: int = 25, n_repeats: int = 4, batch: int = 10,

@@ -7,13 +7,18 @@ Every training sequence starts with ``<bos>`` and is one of two kinds:
   from its context can predict the 2nd and later copies: this is what makes an induction circuit
   pay off.
 * **toy language**: text in a small "language" over Portuguese words. Words are grouped into
-  classes (parts of speech, split into smaller groups). The class of the next word depends on
-  the class of the current word *and* on the class of the word before it (a mixture of two
-  sparse transition tables, weight ``skip_weight`` on the older one): knowing the previous word
-  pays, so layer 0 grows a previous-token head. Position 1 holds a **topic** word; with
-  probability ``topic_weight`` each later word is drawn from the topic's preferred quarter of
-  its class, so a head that looks back at position 1 pays too (a job outside the induction
-  circuit).
+  classes (parts of speech, split into smaller groups); the class of the next word follows a
+  sparse transition table from the class of the current word (and, with weight
+  ``skip_weight``, from the class of the word before it). Three rules give attention heads
+  jobs:
+
+  - **echo**: with probability ``echo_weight`` the next word repeats the word *before* the
+    current one (``... gato come gato``). Predicting it needs the previous token, so layer 0
+    grows a clean previous-token head; that head is also the first half of the induction
+    circuit.
+  - **topic**: position 1 holds a topic word; with probability ``topic_weight`` each later word
+    is one of the topic's preferred quarter of its class, so a head that looks back at
+    position 1 pays (a job outside the induction circuit).
 
 Generation uses a ``numpy`` generator seeded once: the same seed gives the same batches.
 """
@@ -90,7 +95,7 @@ class Corpus:
         topic_weight: float,
         language_seed: int,
         seed: int,
-        pair_weight: float = 0.0,
+        echo_weight: float = 0.0,
     ):
         if n_ctx < 4:
             raise ValueError(f"n_ctx must be at least 4, got {n_ctx}")
@@ -99,11 +104,11 @@ class Corpus:
         lo, hi = repeat_len
         if not 1 <= lo <= hi <= len(WORD_IDS):
             raise ValueError(f"repeat_len must satisfy 1 <= min <= max <= {len(WORD_IDS)}, got {repeat_len}")
-        for name, value in (("skip_weight", skip_weight), ("topic_weight", topic_weight), ("pair_weight", pair_weight)):
+        for name, value in (("skip_weight", skip_weight), ("topic_weight", topic_weight), ("echo_weight", echo_weight)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
         self.n_ctx, self.p_repeat, self.repeat_len = n_ctx, p_repeat, (lo, hi)
-        self.topic_weight, self.pair_weight = topic_weight, pair_weight
+        self.topic_weight, self.echo_weight = topic_weight, echo_weight
         self.language = Language.build(language_seed, skip_weight)
         self._class_of = np.zeros(len(VOCABULARY), dtype=np.int64)
         for k, c in enumerate(self.language.classes):
@@ -132,8 +137,8 @@ class Corpus:
             any_word = self._class_ids[nxt, (rng.random(batch) * self._class_len[nxt]).astype(np.int64)]
             topic_word = lang.preferred[topic, nxt, (rng.random(batch) * lang.n_preferred[nxt]).astype(np.int64)]
             word = np.where(from_topic, topic_word, any_word)
-            if self.pair_weight and pos >= 3:  # an echo: the word two back comes again
-                echo = rng.random(batch) < self.pair_weight
+            if self.echo_weight and pos >= 3:  # echo: the word before the current one comes again
+                echo = rng.random(batch) < self.echo_weight
                 word = np.where(echo, out[:, pos - 2], word)
                 nxt = np.where(echo, self._class_of[word], nxt)
             out[:, pos] = word

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import GPT2Config, GPT2LMHeadModel, GPTNeoXConfig, GPTNeoXForCausalLM
+from transformers import GPT2Config, GPT2LMHeadModel
 
 from ..metrics import icl_score, per_token_loss
 from ..probes import repeated_tokens
@@ -34,22 +34,7 @@ EVAL_SEED = 10_000  # seeds of the held-out evaluation batches (never used for t
 
 
 def build_model(config: TrainConfig, vocab_size: int):
-    """A freshly initialised model (no dropout) for ``config``: GPT-2 or GPT-NeoX architecture."""
-    if config.arch == "gpt_neox":
-        neox = GPTNeoXConfig(
-            vocab_size=vocab_size,
-            hidden_size=config.n_embd,
-            num_hidden_layers=config.n_layer,
-            num_attention_heads=config.n_head,
-            intermediate_size=config.n_inner or 4 * config.n_embd,
-            max_position_embeddings=config.n_ctx,
-            rotary_pct=1.0,
-            use_parallel_residual=False,
-            tie_word_embeddings=True,
-            bos_token_id=BOS_ID,
-            eos_token_id=BOS_ID,
-        )
-        return GPTNeoXForCausalLM(neox)
+    """A freshly initialised GPT-2-architecture model (no dropout) for ``config``."""
     gpt2 = GPT2Config(
         vocab_size=vocab_size,
         n_positions=config.n_ctx,
@@ -75,7 +60,7 @@ def make_corpus(config: TrainConfig, seed: int) -> Corpus:
         skip_weight=config.skip_weight,
         topic_weight=config.topic_weight,
         language_seed=config.language_seed,
-        pair_weight=config.pair_weight,
+        echo_weight=config.echo_weight,
         seed=seed,
     )
 
@@ -141,7 +126,7 @@ def train(config: TrainConfig, out_dir=None, *, progress: bool = True, command: 
 
 
 def _train(config: TrainConfig, out_dir, progress: bool, command: str | None) -> dict:
-    started = time.time()
+    started, cpu_started = time.time(), time.process_time()
     tokenizer = build_tokenizer()
     torch.manual_seed(config.seed)
     model = build_model(config, len(tokenizer))
@@ -208,7 +193,8 @@ def _train(config: TrainConfig, out_dir, progress: bool, command: str | None) ->
         "architecture": type(model).__name__,
         "probe": {"seq_len": probe_seq_len(config.n_ctx), "n_repeats": 4, "batch": 10, "seed": 0},
         "n_params": sum(p.numel() for p in model.parameters()),
-        "seconds": round(time.time() - started, 1),
+        "seconds": round(time.time() - started, 1),  # wall clock: depends on the machine's load
+        "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "torch": torch.__version__,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {config.threads} threads",
     }

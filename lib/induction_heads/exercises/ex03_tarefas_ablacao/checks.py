@@ -82,7 +82,14 @@ def check_icl_score(icl_score_manual: Callable[..., Any], cases) -> None:
         losses = _random_losses(batch, n, seed)
         given = losses.clone()
         call = f"icl_score_manual(losses, early={early}, late={late}) com losses de forma [{batch}, {n}]"
-        got = _number(call, call_student(call, icl_score_manual, given, early, late))
+        try:
+            result = icl_score_manual(given, early, late)
+        except IndexError as exc:
+            fail(f"{call} levantou IndexError: {exc}. Lembre que a coluna t de `losses` é a perda no "
+                 f"token t + 1: a perda no token {late} está na coluna {late - 1}.")
+        except Exception:
+            result = call_student(call, icl_score_manual, losses.clone(), early, late)
+        got = _number(call, result)
         if not torch.equal(given, losses):
             fail(f"{call} alterou `losses`: a função só deve ler a entrada.")
         want = float(losses[:, late - 1].mean() - losses[:, early - 1].mean())

@@ -51,13 +51,13 @@ def _count_hint(got: int, fraction: float, total: int, want: int) -> str:
     if got == 0:
         return (f"Você selecionou zero cabeças ({fraction:g} × {total} = {x:g}): a regra pede pelo "
                 "menos uma, senão não há o que ablacionar num modelo pequeno.")
+    if got == round(x) and got != want and x - math.floor(x) == 0.5:
+        return (f"`round({x:g})` do Python dá {round(x)} (ele arredonda meios para o par); a regra "
+                "arredonda meios para cima.")
     if got == math.floor(x) and got != want:
         return f"Você arredondou {x:g} para baixo; a regra arredonda para o inteiro mais próximo."
     if got == math.ceil(x) and got != want:
         return f"Você arredondou {x:g} para cima; a regra arredonda para o inteiro mais próximo."
-    if got == round(x) and got != want:
-        return (f"`round({x:g})` do Python dá {round(x)} (ele arredonda meios para o par); a regra "
-                "arredonda meios para cima.")
     return ""
 
 
