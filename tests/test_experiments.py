@@ -268,6 +268,8 @@ def test_probe_sensitivity_ranks_heads_by_hand_computed_scores(model, tok):
         order = sorted(((l, h) for l in range(2) for h in range(4)), key=lambda lh: -float(scores[lh]))[:3]
         assert row["Cabeças (melhor primeiro)"] == order
         assert row["Tamanho do trecho"] == seq_len
+        torch.testing.assert_close(row["scores"], scores, atol=1e-5, rtol=1e-4)
+    assert "scores" not in table.columns
     with pytest.raises(ValueError):
         probe_sensitivity(model, tok, {})
 

@@ -136,6 +136,15 @@ def test_few_shot_recall_needs_the_induction_heads(toy2):
         assert task_accuracy(zero_ablated(model, control), task) >= acc - 0.15, control
 
 
+def test_shipped_assets_are_small_and_complete():
+    files = [f for f in ASSETS.rglob("*") if f.is_file()]
+    assert sum(f.stat().st_size for f in files) < 20 * 2**20
+    for name in ("toy-1l", "toy-2l"):
+        for f in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "training_record.json"):
+            assert (ASSETS / name / f).is_file(), (name, f)
+    assert not [f for f in ASSETS.rglob(".*")], "leftover temporary files in the assets"
+
+
 def test_training_record_shows_the_phase_change():
     rec = load_record("toy-2l")
     steps = rec["steps"]

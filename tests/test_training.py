@@ -122,6 +122,8 @@ def test_the_saved_run_loads_like_a_hub_model(tiny_run):
     out, record = tiny_run
     tok = AutoTokenizer.from_pretrained(out)
     model = AutoModelForCausalLM.from_pretrained(out).eval()
+    # a class name transformers 4.x knows too (transformers 5 would write "TokenizersBackend")
+    assert json.loads((out / "tokenizer_config.json").read_text())["tokenizer_class"] == "PreTrainedTokenizerFast"
     assert model.config.n_layer == 2 and model.config.n_head == 2 and model.config.n_positions == 33
     assert tok.convert_ids_to_tokens(tok("o gato")["input_ids"]) == ["<bos>", "o", "gato"]
     # the saved weights are the trained ones: recompute the record's last loss on repeats

@@ -138,3 +138,11 @@ WRONG_ANSWERS = [
         "feedback": "Esse é o valor sem ablação",
     },
 ]
+
+WRONG_ANSWERS.append({
+    "question": "q4",
+    "what": "claims the control heads hurt recall as much as the induction heads",
+    "replaces": "answer_q4",
+    "source": 'answer_q4 = "d"',
+    "feedback": "Quedas medidas",
+})

@@ -9,6 +9,7 @@ training record and a few checkpoints around the phase change, atomically.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -26,11 +27,13 @@ from ..probes import repeated_tokens
 from ..scores import prefix_matching_scores, previous_token_scores
 from .config import TrainConfig
 from .corpus import BOS_ID, Corpus
+from .words import SPECIAL_TOKENS, VOCABULARY
 from .record import CHECKPOINT_DIR, RECORD_FILE, checkpoint_dirname, phase_change_step, write_json_atomic
 from .tokenizer import build_tokenizer
 
 PROBE_SEQ_LEN = 25  # Olsson's probe: BOS + 25 random tokens x 4 (shorter if the context is)
-EVAL_SEED = 10_000  # seeds of the held-out evaluation batches (never used for training)
+EVAL_SEED = 10_000
+PAD_ID = VOCABULARY.index(SPECIAL_TOKENS[2])  # seeds of the held-out evaluation batches (never used for training)
 
 
 def build_model(config: TrainConfig, vocab_size: int):
@@ -47,7 +50,7 @@ def build_model(config: TrainConfig, vocab_size: int):
         attn_pdrop=0.0,
         bos_token_id=BOS_ID,
         eos_token_id=BOS_ID,
-        pad_token_id=None,
+        pad_token_id=PAD_ID,
     )
     return GPT2LMHeadModel(gpt2)
 
@@ -104,8 +107,7 @@ def choose_checkpoints(steps: list[int], change: int | None, n: int) -> list[int
 
 def _half_copy(model) -> dict:
     """A float16 copy of the model's weights (a checkpoint kept in memory)."""
-    state = {k: v.detach().to(torch.float16).clone() for k, v in model.state_dict().items()}
-    return state
+    return {k: v.detach().to(torch.float16).clone() for k, v in model.state_dict().items()}
 
 
 def train(config: TrainConfig, out_dir=None, *, progress: bool = True, command: str | None = None) -> dict:
@@ -203,6 +205,21 @@ def _train(config: TrainConfig, out_dir, progress: bool, command: str | None) ->
     return record
 
 
+def save_tokenizer(tokenizer, folder: Path) -> None:
+    """``save_pretrained``, naming the class ``PreTrainedTokenizerFast`` in tokenizer_config.json.
+
+    transformers 5 writes its new class name (``TokenizersBackend``), which transformers 4.x
+    (e.g. Colab's) cannot load; ``PreTrainedTokenizerFast`` loads in both.
+    """
+    tokenizer.save_pretrained(folder)
+    path = Path(folder) / "tokenizer_config.json"
+    with open(path, encoding="utf-8") as f:
+        config = json.load(f)
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config.pop("backend", None)
+    write_json_atomic(path, config)
+
+
 def _make_readable(root: Path) -> None:
     """Folders 755, files 644 (temporary files and folders are created private)."""
     for path in [root, *root.rglob("*")]:
@@ -216,7 +233,7 @@ def save_run(model, tokenizer, record: dict, checkpoint_states: dict, config: Tr
     tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.tmp-"))
     try:
         model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+        save_tokenizer(tokenizer, tmp)
         for step, state in checkpoint_states.items():
             snapshot = build_model(config, len(tokenizer)).to(torch.float16)
             snapshot.load_state_dict(state)

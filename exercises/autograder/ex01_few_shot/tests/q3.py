@@ -31,7 +31,7 @@ def test_q3_heads(cabecas_inducao):
     from induction_heads.grading.checks_extra import expect_heads, reference_model
     model, tok = reference_model('toy-2l')
     scores = prefix_matching_scores(model, repeated_tokens(tok, seq_len=25, n_repeats=4, batch=10, seed=0))
-    expect_heads('cabecas_inducao', cabecas_inducao, top_heads(scores, k=2), hint='São as 2 de maior correspondência de prefixo no toy-2l (não no toy-1l), com a sonda indicada.')
+    expect_heads('cabecas_inducao', cabecas_inducao, top_heads(scores, k=3), hint='São as 3 de maior correspondência de prefixo no toy-2l (não no toy-1l), com a sonda indicada.')
 
 @test_case(points=1, hidden=True)
 def test_q3_ablation(acc_2l_ablacao):
@@ -43,7 +43,7 @@ def test_q3_ablation(acc_2l_ablacao):
     model, tok = reference_model('toy-2l')
     scores = prefix_matching_scores(model, repeated_tokens(tok, seq_len=25, n_repeats=4, batch=10, seed=0))
     task = few_shot_task(tok, 'recall', n_examples=8, batch=64, seed=0)
-    with ablate_heads(model, top_heads(scores, k=2)):
+    with ablate_heads(model, top_heads(scores, k=3)):
         expected = task_accuracy(model, task)
     clean = recall_accuracies()['toy-2l']
     hint = None

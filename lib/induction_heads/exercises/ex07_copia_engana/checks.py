@@ -183,14 +183,18 @@ def parse_mirror(ids: list[int]) -> tuple[list[int], int] | str:
     return words, m
 
 
-def check_trap(trap_text: Any, model, tokenizer, *, min_words: int = 3) -> None:
+def check_trap(trap_text: Any, model, tokenizer, *, min_words: int = 3,
+               not_allowed: list[str] = ()) -> None:
     """``trap_text`` is a mirror prompt (in words) on which ``model``'s top next-token prediction
-    is the token an induction head would copy, which differs from the mirror's right answer."""
+    is the token an induction head would copy, which differs from the mirror's right answer.
+    The texts in ``not_allowed`` (the statement's example) are refused."""
     from induction_heads.scores import encode_text, prefix_matching_targets
 
     require_answer("trap_text", trap_text)
     if not isinstance(trap_text, str):
         fail(f"`trap_text` deveria ser um texto (str), mas é {type(trap_text).__name__}.")
+    if any(trap_text.split() == text.split() for text in not_allowed):
+        fail("Esse é o exemplo do enunciado; monte o seu próprio espelho.")
     ids = encode_text(tokenizer, trap_text)
     unk = tokenizer.unk_token_id
     words_text = trap_text.split()
