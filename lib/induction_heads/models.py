@@ -339,7 +339,20 @@ def load_model(name: str = "toy-2l", *, device=None, **from_pretrained_kwargs):
     tokenizer = AutoTokenizer.from_pretrained(
         path, **{k: v for k, v in from_pretrained_kwargs.items() if k in ("local_files_only", "revision", "token", "cache_dir")}
     )
-    model = AutoModelForCausalLM.from_pretrained(path, **from_pretrained_kwargs)
+    if name in SHIPPED_MODELS:
+        # The shipped models load in milliseconds: no "Loading weights" bar on stderr (it would
+        # show up in every book page).
+        from transformers.utils import logging as hf_logging
+
+        was_enabled = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            model = AutoModelForCausalLM.from_pretrained(path, **from_pretrained_kwargs)
+        finally:
+            if was_enabled:
+                hf_logging.enable_progress_bar()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path, **from_pretrained_kwargs)
     if device is not None:
         model = model.to(device)
     model.eval()
