@@ -163,9 +163,9 @@ def smeared_key_mix(model) -> torch.Tensor:
 # --------------------------------------------------------------------------------------
 
 #: A tiny recipe that trains in about two seconds of CPU on one thread: one layer, two heads,
-#: d_model 32, 40-token sequences that are all repeated random segments, 120 steps.
+#: d_model 32, 32-token sequences that are all repeated random segments, 120 steps.
 TINY_CONFIG = TrainConfig(
-    name="tiny-1l", n_layer=1, n_head=2, n_embd=32, n_ctx=40, p_repeat=1.0, repeat_len=(5, 12),
+    name="tiny-1l", n_layer=1, n_head=2, n_embd=32, n_ctx=32, p_repeat=1.0, repeat_len=(5, 12),
     batch_size=16, max_steps=120, learning_rate=2e-2, warmup_steps=10, weight_decay=0.0,
     eval_every=10, n_checkpoints=0, threads=1,
 )
@@ -192,7 +192,7 @@ class QuickRun:
 
 
 def quick_train(config: TrainConfig = TINY_CONFIG, *, smeared_keys: bool = False, init_mix: float = 0.5,
-                progress: bool = False, n_heldout: int = 16) -> QuickRun:
+                progress: bool = False, n_heldout: int = 8) -> QuickRun:
     """Train a small model for ``config.max_steps`` steps and record what the course plots.
 
     The same pieces as :func:`training.train` (tokenizer, :func:`training.build_model`, the

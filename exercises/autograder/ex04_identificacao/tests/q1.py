@@ -18,6 +18,6 @@ def test_q1_scale(top_heads_by_fraction):
 @test_case(points=1, hidden=True)
 def test_q1_rounding(top_heads_by_fraction):
     from induction_heads.exercises.ex04_identificacao.checks import check_top_heads, check_top_heads_rejects_bad_fraction
-    check_top_heads(top_heads_by_fraction, [(2, 4, 0.3125, 7), (4, 4, 0.15625, 8), (2, 4, 0.0625, 9)])
+    check_top_heads(top_heads_by_fraction, [(2, 4, 0.3125, 7), (4, 4, 0.15625, 8), (2, 4, 0.0625, 9), (4, 4, 0.2, 10)])
     check_top_heads_rejects_bad_fraction(top_heads_by_fraction)
 

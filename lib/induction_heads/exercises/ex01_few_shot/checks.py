@@ -174,7 +174,8 @@ def _mistakes(pattern: torch.Tensor, tokens: torch.Tensor) -> list[tuple[float, 
     out.append((float((pattern * with_self).sum()) / T,
                 "Você somou a atenção às posições com o mesmo token, incluindo a própria "
                 "posição da consulta; o alvo é a posição logo depois de cada ocorrência anterior."))
-    out.append((float((pattern * (nxt | torch.eye(T, dtype=torch.bool))).sum()) / max(n, 1),
+    diagonal = torch.eye(T, dtype=torch.bool) & queries[:, None]
+    out.append((float((pattern * (nxt | diagonal)).sum()) / max(n, 1),
                 "Você incluiu a atenção ao próprio token da consulta (a diagonal); só contam as "
                 "posições logo depois das ocorrências anteriores."))
     return out
