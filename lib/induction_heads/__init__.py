@@ -11,8 +11,11 @@ Every definition the book uses is one hop from here:
 * attribution: :func:`head_direct_logits` (a head's direct effect on the logits)
 * seed_snippet: :func:`seed_ablation` (the source document's buggy ablation, reproduced)
 * plots (``plot_*``) and widgets (live ipywidgets and kernel-free ``*_html`` versions)
-* submodules: ``tasks`` (few-shot tasks), ``training`` (corpus, tokenizer, training loop, record),
-  ``grading`` (batch grader)
+* tasks: :func:`few_shot_task`, :func:`task_accuracy` (few-shot pattern tasks)
+* training: :func:`train`, :func:`load_record`, :func:`load_checkpoint` (the shipped models' recipe and record)
+* submodules used by the book: ``rules`` (the AB...A -> B rule), ``protocol`` (Crosbie & Shutova's
+  protocol), ``experiments`` (smeared keys, quick training, copying that misleads), ``summaries``
+  (per-model summaries, ``glue``), ``grading`` (batch grader), ``colab`` (setup cells)
 """
 
 from .ablation import ablate_heads, ablation_sweep, attention_knockout, head_output_means
@@ -60,6 +63,8 @@ from .widgets import (
     show,
 )
 from .attribution import head_direct_logits, top_pushed_tokens
+from .tasks import KINDS, FewShotTask, chance_level, few_shot_task, task_accuracy, task_predictions
+from .training import best_scores, load_checkpoint, load_record, phase_change_step, train
 from .seed_snippet import SEED_SNIPPET, seed_ablation
 
 __version__ = "0.1.0"
@@ -78,4 +83,6 @@ __all__ = [
     "ablation_explorer", "ablation_explorer_html", "attention_explorer", "attention_explorer_html",
     "head_score_explorer", "head_scores_html", "phase_change_html", "phase_change_scrubber", "show",
     "head_direct_logits", "top_pushed_tokens", "SEED_SNIPPET", "seed_ablation",
+    "KINDS", "FewShotTask", "chance_level", "few_shot_task", "task_accuracy", "task_predictions",
+    "best_scores", "load_checkpoint", "load_record", "phase_change_step", "train",
 ]

@@ -1,0 +1,1 @@
+"""Exercise 1: induction heads and few-shot learning (checks used by its tests)."""
