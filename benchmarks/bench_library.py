@@ -90,13 +90,13 @@ def naive(model, tokens, per_layer: int | None = None):
     Every iteration is the same computation (a full forward pass with one head's output
     zeroed), so with ``per_layer < n_heads`` the loop runs ``per_layer`` heads of each layer
     (spread over the heads) and returns the time scaled to all heads. Returns
-    ``(effects with NaN for heads not run, seconds for the whole loop)``.
+    ``(effects with NaN for heads not run, wall seconds, CPU seconds for the whole loop)``.
     """
     n_layers, n_heads = model.config.n_layer, model.config.n_head
     per_layer = n_heads if per_layer is None else per_layer
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     clean = float(mean_loss_metric(model(input_ids=tokens, use_cache=False).logits, tokens))
-    t_clean = time.perf_counter() - start
+    t_clean, c_clean = time.perf_counter() - start, time.process_time() - cpu_start
     out = torch.full((n_layers, n_heads), float("nan"))
     for layer in range(n_layers):
         for i in range(per_layer):
@@ -106,7 +106,9 @@ def naive(model, tokens, per_layer: int | None = None):
             out[layer, head] = float(mean_loss_metric(logits, tokens)) - clean
             del logits
     t_heads = time.perf_counter() - start - t_clean
-    return out, t_clean + t_heads * n_heads / per_layer
+    c_heads = time.process_time() - cpu_start - c_clean
+    scale = n_heads / per_layer
+    return out, t_clean + t_heads * scale, c_clean + c_heads * scale
 
 
 @torch.no_grad()
@@ -173,18 +175,26 @@ def main() -> None:
                              "(each iteration is the same full forward pass); default 12 = every head")
     parser.add_argument("--memory-sweep", action="store_true", help="also measure the sweep's peak memory (slow)")
     parser.add_argument("--memory-only", action="store_true", help="only the memory figures")
+    parser.add_argument("--skip-memory", action="store_true", help="only the timings")
     parser.add_argument("--child-memory", choices=sorted(OPS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
         args.layers, args.repeats = 4, 1
+    if not 1 <= args.naive_sample <= 12:
+        parser.error("--naive-sample must be in 1..12")
     if args.child_memory:
         child_memory(args.child_memory, args.layers)
         return
 
-    from tqdm.auto import tqdm
+    if not args.skip_memory:
+        print_memory(args)
+    if args.memory_only:
+        return
+    time_operations(args)
 
+
+def print_memory(args) -> None:
     tokens_shape = (10, 101)
-
     print("\npeak extra memory (fresh subprocess each, RSS high-water mark minus RSS before the call):")
     labels = {
         "plain": "plain forward (logits)",
@@ -204,8 +214,10 @@ def main() -> None:
     pattern = B * 12 * T * T * 4
     print(f"for reference: logits {mb(logits)}; one layer's attention pattern {mb(pattern)}; "
           f"every layer's {mb(pattern * args.layers)}")
-    if args.memory_only:
-        return
+
+
+def time_operations(args) -> None:
+    from tqdm.auto import tqdm
 
     print()
     torch.set_num_threads(2)
@@ -214,39 +226,49 @@ def main() -> None:
     print(f"model: GPT-2 shape, {args.layers} layers x 12 heads, {n_params / 1e6:.1f}M parameters, "
           f"attention {model.config._attn_implementation}; batch {tuple(tokens.shape)}; "
           f"threads {torch.get_num_threads()}; load average before: {os.getloadavg()}")
-    ops = ["plain", "scan", "sweep"] + ([] if args.skip_naive else ["naive"])
+    ops = ["plain", "body", "scan", "sweep"] + ([] if args.skip_naive else ["naive"])
     plain(model, tokens)  # warm-up; the sweep and the loop run the same kernels
     scan(model, tokens)
-    if not 1 <= args.naive_sample <= 12:
-        parser.error("--naive-sample must be in 1..12")
     times: dict[str, list[float]] = {op: [] for op in ops}
+    cpu: dict[str, list[float]] = {op: [] for op in ops}
     loads = []
     results = {}
     with tqdm(total=args.repeats * len(ops), desc="benchmark") as bar:
         for _ in range(args.repeats):
             for op in ops:
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 if op == "naive":
-                    results[op], seconds = naive(model, tokens, args.naive_sample)
+                    results[op], seconds, cpu_seconds = naive(model, tokens, args.naive_sample)
                 else:
                     results[op] = OPS[op](model, tokens)
-                    seconds = time.perf_counter() - start
+                    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
                 times[op].append(seconds)
+                cpu[op].append(cpu_seconds)
                 loads.append(os.getloadavg()[0])
-                bar.write(f"  {op}: {times[op][-1]:.2f} s (load {loads[-1]:.1f})")
+                bar.write(f"  {op}: {seconds:.2f} s wall, {cpu_seconds:.2f} s CPU (load {loads[-1]:.1f})")
                 bar.update(1)
-    med = {op: statistics.median(t) for op, t in times.items()}
-    print("\nmedian seconds: " + ", ".join(f"{op} {med[op]:.2f} ({', '.join(f'{t:.2f}' for t in times[op])})" for op in ops))
     print(f"1-minute load average during the runs: min {min(loads):.1f}, max {max(loads):.1f} (2 cores)")
-    print(f"scan / plain forward: {med['scan'] / med['plain']:.3f}   (goal <= 0.8)")
-    if "naive" in med:
-        sampled = "" if args.naive_sample == 12 else f"; loop run on {args.naive_sample} heads per layer, time scaled to all"
-        print(f"sweep / naive loop:   {med['sweep'] / med['naive']:.3f}   (goal <= 0.75{sampled})")
+    sampled = "" if args.naive_sample == 12 else f"; loop run on {args.naive_sample} heads per layer, time scaled to all"
+    for label, table in (("wall-clock", times), ("CPU (user+system, all threads)", cpu)):
+        med = {op: statistics.median(t) for op, t in table.items()}
+        print(f"\n{label} seconds, median (runs): " + ", ".join(
+            f"{op} {med[op]:.2f} ({', '.join(f'{t:.2f}' for t in table[op])})" for op in ops))
+        print(f"  scan / plain forward: {med['scan'] / med['plain']:.3f}   (goal <= 0.8)")
+        print(f"  transformer without unembedding / plain forward: {med['body'] / med['plain']:.3f}")
+        if "naive" in med:
+            print(f"  sweep / naive loop:   {med['sweep'] / med['naive']:.3f}   (goal <= 0.75{sampled})")
+            # Floor from the measured parts: a head of layer l needs layers l.. (on average
+            # (L+1)/2 of L layers of the body) plus everything after the body (unembedding, loss).
+            per_head = med["naive"] / (12 * args.layers + 1)
+            L = args.layers
+            floor = ((L + 1) / (2 * L) * med["body"] + max(per_head - med["body"], 0.0)) / per_head
+            print(f"  floor from the measured parts (body share {(L + 1) / (2 * L):.3f}, the rest in full): {floor:.3f}")
+        else:
+            print(f"  sweep / plain forward: {med['sweep'] / med['plain']:.1f}   (the naive loop is {12 * args.layers + 1} plain passes and losses)")
+    if "naive" in results:
         ran = ~torch.isnan(results["naive"])
         diff = (results["sweep"][ran] - results["naive"][ran]).abs().max().item()
-        print(f"  sweep and naive loop agree to {diff:.2e} (max abs difference of the loss effects, {int(ran.sum())} heads)")
-    else:
-        print(f"sweep / plain forward: {med['sweep'] / med['plain']:.1f}   (naive loop = {12 * args.layers} plain passes)")
+        print(f"sweep and naive loop agree to {diff:.2e} (max abs difference of the loss effects, {int(ran.sum())} heads)")
 
 
 if __name__ == "__main__":

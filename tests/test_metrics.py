@@ -38,6 +38,19 @@ def test_loss_from_logits_hand_case():
     torch.testing.assert_close(loss_from_logits(logits, tokens), torch.tensor([[math.log(4), math.log(1.25)]]))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float64])
+def test_loss_from_logits_equals_torch_cross_entropy(dtype):
+    gen = torch.Generator().manual_seed(0)
+    logits = (3 * torch.randn(4, 9, 50, generator=gen)).to(dtype)
+    tokens = torch.randint(0, 50, (4, 9), generator=gen)
+    expected = torch.nn.functional.cross_entropy(
+        logits[:, :-1].double().reshape(-1, 50), tokens[:, 1:].reshape(-1), reduction="none"
+    ).view(4, 8)
+    got = loss_from_logits(logits, tokens)
+    assert got.dtype == (torch.float64 if dtype == torch.float64 else torch.float32)
+    torch.testing.assert_close(got.double(), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_per_token_loss_runs_inside_an_ablation():
     model = tiny_model("gpt2")
     tokens = random_tokens((2, 9), seed=3)

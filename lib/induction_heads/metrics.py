@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from .models import check_tokens, input_device
 
 
 def loss_from_logits(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """Next-token cross-entropy ``[batch, T-1]``: entry ``t`` is the loss of predicting token ``t+1``."""
-    logits = logits[:, :-1].float()
+    """Next-token cross-entropy ``[batch, T-1]``: entry ``t`` is the loss of predicting token ``t+1``.
+
+    Computed as ``logsumexp(logits[t]) - logits[t, token t+1]`` (the same value as
+    ``F.cross_entropy``, without copying the logits: about a third cheaper on a large vocabulary).
+    """
+    logits = logits[:, :-1]
+    if logits.dtype not in (torch.float32, torch.float64):
+        logits = logits.float()
     target = tokens[:, 1:].to(logits.device)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none").view(target.shape)
+    return torch.logsumexp(logits, dim=-1) - logits.gather(-1, target[..., None]).squeeze(-1)
 
 
 @torch.no_grad()
