@@ -2,9 +2,13 @@
 
 Model: ``GPT2LMHeadModel(GPT2Config())`` with random weights (124M parameters, 12 layers x 12
 heads, vocabulary 50257), default attention implementation (sdpa), batch 10 x 101 tokens
-(Olsson's repeated random tokens: BOS + 25 tokens x 4), 2 threads. Each figure is the median
-over ``--repeats`` interleaved repetitions (plain, scan, sweep, naive, plain, scan, ...), so a
-change in the machine's load hits every operation alike.
+(Olsson's repeated random tokens: BOS + 25 tokens x 4), 2 threads (``--threads``). Each figure
+is the median over ``--repeats`` interleaved repetitions (plain, body, scan, sweep, naive, plain,
+...), so a change in the machine's load hits every operation alike. Both wall-clock and CPU time
+(user + system of all threads of the process) are reported: on a machine shared with other jobs
+the wall clock mostly measures the others' load, and with 2 threads the CPU time includes
+OpenMP threads spinning while their partner is descheduled; ``--threads 1`` gives the
+cleanest CPU-time ratios on a busy machine.
 
 Figures (goals from issue 2):
 
@@ -168,6 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--layers", type=int, default=12)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2, as in issue 2)")
     parser.add_argument("--quick", action="store_true", help="4 layers, 1 repetition")
     parser.add_argument("--skip-naive", action="store_true", help="time only plain, scan and sweep")
     parser.add_argument("--naive-sample", type=int, default=12, metavar="K",
@@ -220,7 +225,7 @@ def time_operations(args) -> None:
     from tqdm.auto import tqdm
 
     print()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     model, tokens = build(args.layers)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: GPT-2 shape, {args.layers} layers x 12 heads, {n_params / 1e6:.1f}M parameters, "
