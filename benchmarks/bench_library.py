@@ -254,22 +254,32 @@ def time_operations(args) -> None:
                 bar.update(1)
     print(f"1-minute load average during the runs: min {min(loads):.1f}, max {max(loads):.1f} (2 cores)")
     sampled = "" if args.naive_sample == 12 else f"; loop run on {args.naive_sample} heads per layer, time scaled to all"
+    L = args.layers
+
+    def ratios(table, a, b):
+        """a / b within each repetition (same load), then the median over repetitions."""
+        per_run = [x / y for x, y in zip(table[a], table[b])]
+        return statistics.median(per_run), ", ".join(f"{r:.3f}" for r in per_run)
+
     for label, table in (("wall-clock", times), ("CPU (user+system, all threads)", cpu)):
-        med = {op: statistics.median(t) for op, t in table.items()}
-        print(f"\n{label} seconds, median (runs): " + ", ".join(
-            f"{op} {med[op]:.2f} ({', '.join(f'{t:.2f}' for t in table[op])})" for op in ops))
-        print(f"  scan / plain forward: {med['scan'] / med['plain']:.3f}   (goal <= 0.8)")
-        print(f"  transformer without unembedding / plain forward: {med['body'] / med['plain']:.3f}")
-        if "naive" in med:
-            print(f"  sweep / naive loop:   {med['sweep'] / med['naive']:.3f}   (goal <= 0.75{sampled})")
+        print(f"\n{label} seconds per run: " + "; ".join(
+            f"{op} {', '.join(f'{t:.2f}' for t in table[op])}" for op in ops))
+        print("  ratios within each repetition, median (per repetition):")
+        print("    scan / plain forward: {:.3f} ({})   goal <= 0.8".format(*ratios(table, "scan", "plain")))
+        print("    transformer without unembedding / plain forward: {:.3f} ({})".format(*ratios(table, "body", "plain")))
+        if "naive" in table:
+            print("    sweep / naive loop:   {:.3f} ({})   goal <= 0.75{}".format(*ratios(table, "sweep", "naive"), sampled))
             # Floor from the measured parts: a head of layer l needs layers l.. (on average
-            # (L+1)/2 of L layers of the body) plus everything after the body (unembedding, loss).
-            per_head = med["naive"] / (12 * args.layers + 1)
-            L = args.layers
-            floor = ((L + 1) / (2 * L) * med["body"] + max(per_head - med["body"], 0.0)) / per_head
-            print(f"  floor from the measured parts (body share {(L + 1) / (2 * L):.3f}, the rest in full): {floor:.3f}")
+            # (L+1)/2 of the L layers of the body) plus everything after the body (unembedding, loss).
+            floors = []
+            for body_t, naive_t in zip(table["body"], table["naive"]):
+                per_head = naive_t / (12 * L + 1)
+                floors.append(((L + 1) / (2 * L) * body_t + max(per_head - body_t, 0.0)) / per_head)
+            print(f"    floor from the measured parts (body share {(L + 1) / (2 * L):.3f}, the rest in full): "
+                  f"{statistics.median(floors):.3f}")
         else:
-            print(f"  sweep / plain forward: {med['sweep'] / med['plain']:.1f}   (the naive loop is {12 * args.layers + 1} plain passes and losses)")
+            print("    sweep / plain forward: {:.1f} ({})   (the naive loop is {} plain passes and losses)".format(
+                *ratios(table, "sweep", "plain"), 12 * L + 1))
     if "naive" in results:
         ran = ~torch.isnan(results["naive"])
         diff = (results["sweep"][ran] - results["naive"][ran]).abs().max().item()

@@ -457,6 +457,32 @@ def test_setup_cell_is_hidden_and_colab_button_opens_the_page_notebook(book):
             assert colab_links == [], f"{docname}: a page without code offers Colab"
 
 
+# The theme's interface strings that its catalogs leave in English under pt_BR, and what the
+# reader sees instead (tools/sphinx_local.py, _templates/).
+ENGLISH_INTERFACE = {
+    "Launch on Colab": "Abrir no Colab",
+    "Launch interactive content": "Abrir conteúdo interativo",
+    "Back to top": "Voltar ao topo",
+    "Skip to main content": "Pular para o conteúdo principal",
+    "Color mode": "Modo de cor",
+    "System Settings": "Como no sistema",
+    "Toggle primary sidebar": "Mostrar ou ocultar o sumário",
+    "Toggle secondary sidebar": "Mostrar ou ocultar o conteúdo da página",
+    "next page": "próxima página",
+    "previous page": "página anterior",
+}
+
+
+def test_the_interface_around_a_chapter_is_in_portuguese(book):
+    html = book.page("book/01_introducao").read_text(encoding="utf-8")
+    outside = html[:html.index("<article")] + html[html.index("</article>"):]
+    for english, portuguese in ENGLISH_INTERFACE.items():
+        assert english not in outside, f"the interface still says {english!r}"
+        assert portuguese in outside, f"the interface does not say {portuguese!r}"
+    for mode in ('title="Claro"', 'title="Escuro"'):
+        assert mode in outside
+
+
 def test_student_exercises_are_rendered_without_being_executed(book):
     for path in sorted((REPO / "exercises" / "student").glob("*.ipynb")):
         docname = path.with_suffix("").relative_to(REPO).as_posix()

@@ -49,13 +49,17 @@ def test_generated_files_are_up_to_date():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grade, per exercise and in one batch: the solution, the blank, every wrong answer."""
-    out = {}
-    for name in NAMES:
+class _Graded(dict):
+    """Grades an exercise the first time a test asks for it (so ``-k ex03`` grades only ex03)."""
+
+    def __init__(self, tmp_path_factory):
+        super().__init__()
+        self.tmp_path_factory = tmp_path_factory
+
+    def __missing__(self, name):
+        """Grade, in one batch: the solution, the blank, every wrong answer."""
         exercise = Exercise.load(AUTOGRADER / name)
-        tmp = tmp_path_factory.mktemp(name)
+        tmp = self.tmp_path_factory.mktemp(name)
         solution = read_notebook(exercise.solution_notebook)
         paths = [tmp / "solucao.ipynb", tmp / "em_branco.ipynb"]
         write_notebook(solution, paths[0])
@@ -64,8 +68,13 @@ def graded(tmp_path_factory):
             nb = replace_cell(solution, wrong["replaces"], wrong["source"])
             paths.append(write_notebook(nb, tmp / f"errada_{i}.ipynb"))
         results = grade_batch(exercise, paths, tmp / "notas.csv", limits=LIMITS, progress=False)
-        out[name] = (exercise, {r.path.stem: r for r in results})
-    return out
+        self[name] = (exercise, {r.path.stem: r for r in results})
+        return self[name]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    return _Graded(tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", NAMES)

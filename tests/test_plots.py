@@ -298,6 +298,16 @@ def test_score_scatter_places_every_head_and_labels_the_best():
         P.plot_score_scatter(x, y[:1])
 
 
+def test_score_scatter_merges_the_labels_of_heads_on_top_of_each_other():
+    # Heads 1.0 and 1.1 sit 0.001 apart on axes spanning ~1: one label names both
+    # in reading order; head 0.1, far from them, keeps its own label (0.0 is not in the top 3).
+    x = torch.tensor([[0.0, 0.5], [0.95, 0.951]])
+    y = torch.tensor([[0.0, 0.5], [0.9, 0.901]])
+    fig = P.plot_score_scatter(x, y, label_top=3)
+    (ax,) = main_axes(fig)
+    assert sorted(texts(ax)) == ["0.1", "1.0, 1.1"]
+
+
 @pytest.fixture(scope="module")
 def tiny_model():
     from transformers import GPT2Config, GPT2LMHeadModel

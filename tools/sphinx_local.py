@@ -6,6 +6,10 @@
   author-year text as the citations ("[Crosbie e Shutova, 2025]" rather than "[5]"), so a
   reader finds an entry by the name cited in the text. The entries themselves stay in
   pybtex's (English) wording: the works cited are English-language publications.
+* ``_add_portuguese_interface``: Portuguese for the theme's interface strings that its own
+  catalogs leave in English under ``language: pt_BR`` (the tooltip "Launch on Colab", the
+  colour-mode switcher, "Back to top", the previous/next links...). The two sidebar toggles
+  whose titles the theme hard-codes in English are overridden in ``_templates/``.
 * Toolchain workarounds, each naming the problem it solves; remove one when the toolchain no
   longer needs it (the browser test, tests/test_browser.py, fails if the problem comes back).
 """
@@ -80,10 +84,61 @@ def _drop_duplicated_inline_scripts(app, env, docnames) -> None:
         files[:] = [js for js in files if getattr(js, "filename", "") is not None]
 
 
+# The theme's English interface strings missing from its catalogs for pt_BR, by message
+# catalog: "sphinx" holds the strings of the templates (pydata-sphinx-theme), "booktheme" those
+# of sphinx-book-theme's buttons.
+PORTUGUESE_INTERFACE = {
+    "sphinx": {
+        "Back to top": "Voltar ao topo",
+        "Skip to main content": "Pular para o conteúdo principal",
+        "Color mode": "Modo de cor",
+        "Light": "Claro",
+        "Dark": "Escuro",
+        "System Settings": "Como no sistema",
+        "next page": "próxima página",
+        "previous page": "página anterior",
+        "Version warning": "Aviso de versão",
+    },
+    "booktheme": {
+        "Launch on": "Abrir no",
+        "Launch interactive content": "Abrir conteúdo interativo",
+    },
+}
+
+
+def _add_portuguese_interface(app) -> None:
+    """Compile PORTUGUESE_INTERFACE into .mo catalogs and add them as fallbacks.
+
+    Sphinx chains every catalog added for a name: a message missing from the theme's own
+    catalog is looked up in ours, and the theme's translations win where they exist.
+    """
+    from pathlib import Path
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    language = app.config.language or ""
+    if not language.startswith("pt"):
+        return
+    root = Path(app.doctreedir) / "portuguese_interface"
+    for domain, messages in PORTUGUESE_INTERFACE.items():
+        catalog = Catalog(locale=language, domain=domain)
+        for english, portuguese in messages.items():
+            catalog.add(english, portuguese)
+        target = root / language / "LC_MESSAGES" / f"{domain}.mo"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".mo.partial")
+        with open(partial, "wb") as f:
+            write_mo(f, catalog)
+        partial.replace(target)
+        app.add_message_catalog(domain, str(root))
+
+
 def setup(app):
     pybtex.plugin.register_plugin("pybtex.style.formatting", "plain_author_year", PlainAuthorYearStyle)
     register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_pt",
                     AuthorYearPtReferenceStyle, force=True)
     # After sphinx-thebe's own env-before-read-docs handler (default priority 500).
     app.connect("env-before-read-docs", _drop_duplicated_inline_scripts, priority=900)
+    _add_portuguese_interface(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -696,10 +696,26 @@ def plot_score_scatter(
     chosen = {int(i) for i in np.argsort(-total)[: max(0, int(label_top))]}
     for layer, head in _check_heads(highlight, n_layers, n_heads, "highlight"):
         chosen.add(layer * n_heads + head)
-    for i in sorted(chosen):
-        layer, head = divmod(i, n_heads)
-        ax.annotate(head_name((layer, head)), (xs[layer, head], ys[layer, head]), xytext=(4, 4),
-                    textcoords="offset points", fontsize=TICK_SIZE)
+    # Heads closer than 6% of the axes share one label ("1.1, 1.2"), so labels never pile up.
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    clusters: list[list[int]] = []
+    for i in sorted(chosen, key=lambda i: (-total[i], i)):
+        px, py = (xs.flat[i] - x0) / (x1 - x0 or 1), (ys.flat[i] - y0) / (y1 - y0 or 1)
+        for cluster in clusters:
+            j = cluster[0]
+            qx, qy = (xs.flat[j] - x0) / (x1 - x0 or 1), (ys.flat[j] - y0) / (y1 - y0 or 1)
+            if (px - qx) ** 2 + (py - qy) ** 2 < 0.06 ** 2:
+                cluster.append(i)
+                break
+        else:
+            clusters.append([i])
+    for cluster in clusters:
+        names = ", ".join(head_name(divmod(i, n_heads)) for i in sorted(cluster))
+        anchor = cluster[0]
+        right = (xs.flat[anchor] - x0) / (x1 - x0 or 1) > 0.7  # keep labels near the right edge inside
+        ax.annotate(names, (xs.flat[anchor], ys.flat[anchor]), xytext=(-4 if right else 4, 4),
+                    textcoords="offset points", fontsize=TICK_SIZE, ha="right" if right else "left",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7}, zorder=4)
     ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
     ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
     ax.set_title(title, fontsize=TITLE_SIZE)
