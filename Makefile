@@ -31,7 +31,7 @@ test: setup browser
 	$(PY) -m pytest -q
 
 bench: setup
-	$(PY) benchmarks/bench_library.py
+	$(PY) benchmarks/bench_library.py --naive-sample 3
 
 clean:
 	rm -rf _build

@@ -2,9 +2,10 @@
 
 Model: ``GPT2LMHeadModel(GPT2Config())`` with random weights (124M parameters, 12 layers x 12
 heads, vocabulary 50257), default attention implementation (sdpa), batch 10 x 101 tokens
-(Olsson's repeated random tokens: BOS + 25 tokens x 4), 2 threads (``--threads``). Each figure
-is the median over ``--repeats`` interleaved repetitions (plain, body, scan, sweep, naive, plain,
-...), so a change in the machine's load hits every operation alike. Both wall-clock and CPU time
+(Olsson's repeated random tokens: BOS + 25 tokens x 4), 2 threads (``--threads``). The
+operations run in ``--repeats`` interleaved repetitions (plain, body, scan, sweep, naive, plain,
+...); each ratio is taken within one repetition (so a change in the machine's load hits both
+sides alike) and the median over repetitions is reported. Both wall-clock and CPU time
 (user + system of all threads of the process) are reported: on a machine shared with other jobs
 the wall clock mostly measures the others' load, and with 2 threads the CPU time includes
 OpenMP threads spinning while their partner is descheduled; ``--threads 1`` gives the
@@ -27,8 +28,10 @@ Figures (goals from issue 2):
   ``--memory-sweep`` adds the sweep. The script also prints the size of the largest tensors.
 
 Run: ``python benchmarks/bench_library.py`` (one repetition is about 250 forward passes of
-the model: the naive loop 145, the sweep about 100; 3 repetitions take well over an hour on 2
-busy cores). ``--quick`` runs a 4-layer model with one repetition to check the script.
+the model: the naive loop 145, the sweep about 100; 3 repetitions take about 45 minutes on an
+idle 2-core machine). ``make bench`` passes ``--naive-sample 3`` (the loop timed on 3 heads per
+layer, scaled to all): about 12 minutes idle. ``--quick`` runs a 4-layer model with one
+repetition to check the script.
 """
 
 from __future__ import annotations
