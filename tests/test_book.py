@@ -483,6 +483,22 @@ def test_the_interface_around_a_chapter_is_in_portuguese(book):
         assert mode in outside
 
 
+def test_hidden_code_toggles_are_labelled_in_portuguese(book):
+    html = book.page("book/03_mecanismo").read_text(encoding="utf-8")
+    assert "Mostrar o código da célula" in html
+    for english in ("(source)", "(outputs)", "Show code cell", "Hide code cell"):
+        assert english not in html, english
+
+
+def test_section_titles_do_not_repeat_the_automatic_numbers(book):
+    # Sections are numbered by the book ("3.4."); a title of its own "1." would read "3.4. 1. ...".
+    for docname in pages.toc_docnames(REPO):
+        html = book.page(docname).read_text(encoding="utf-8")
+        for title in re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", html, flags=re.S):
+            text = re.sub(r"<[^>]+>", "", title)
+            assert not re.match(r"\s*[0-9.]+\s+[0-9]+\.\s", text), f"{docname}: {text.strip()!r}"
+
+
 def test_student_exercises_are_rendered_without_being_executed(book):
     for path in sorted((REPO / "exercises" / "student").glob("*.ipynb")):
         docname = path.with_suffix("").relative_to(REPO).as_posix()
