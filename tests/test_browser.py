@@ -2,13 +2,14 @@
 
 For every page of the toc: no console error, no uncaught page error, no failed request, no
 broken image, no internal link to a missing file or anchor; every figure the executed notebook
-produced is on the page and loaded; every kernel-free widget (``div.ih-widget``, see the DOM
+produced is on the page and loaded; every formula typeset by the book's own MathJax without a
+TeX error; every kernel-free widget (``div.ih-widget``, see the DOM
 hooks in ``induction_heads.widgets``) draws itself and responds to a hover or a click; and a
 full-page screenshot is saved to ``<build>/screenshots/<page>.png``.
 
 The book is served from 127.0.0.1 by a local http.server thread (file:// URLs make Chromium
-report spurious errors). The machine is offline: a request that leaves 127.0.0.1 is answered
-by a stub only for the allow-listed CDN scripts below and otherwise fails the test.
+report spurious errors). The machine is offline and the book needs nothing from outside (it
+serves its own MathJax): any request that leaves 127.0.0.1 fails the test.
 """
 
 from __future__ import annotations
@@ -37,14 +38,6 @@ CHROMIUM_ARGS = [
 ]
 DOCNAMES = pages.toc_docnames(REPO)
 REPO_URL, BRANCH = colab.read_repository(REPO / "_config.yml")
-
-#: External scripts a page may load from a CDN when it is online; offline, the test answers
-#: them with an empty script. Each is allowed narrowly, with the reason.
-CDN_STUBS = [
-    # Sphinx loads MathJax 3 from jsdelivr on pages that contain math ($...$); the math is
-    # then left as TeX source in the offline screenshot.
-    re.compile(r"^https://cdn\.jsdelivr\.net/npm/mathjax@3/es5/tex-mml-chtml\.js$"),
-]
 
 FIGURE_MIMES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
 
@@ -197,9 +190,6 @@ def test_page_in_browser(book, server, browser, docname):
         url = route.request.url
         if url.startswith(server):
             return route.continue_()
-        if any(p.match(url) for p in CDN_STUBS):
-            return route.fulfill(status=200, content_type="application/javascript",
-                                 body="/* offline test stub */")
         problems.append(f"request to an external resource: {url}")
         return route.abort()
 
@@ -247,6 +237,20 @@ def test_page_in_browser(book, server, browser, docname):
             elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in _ids(target):
                 problems.append(f"link to a missing anchor: {href}")
 
+        # Math: every formula typeset by the book's MathJax, none showing a TeX error.
+        if page.locator("span.math, div.math").count():
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                   timeout=15_000)
+            page.evaluate("() => MathJax.startup.promise.then(() => true)")
+            untypeset = page.evaluate(
+                "Array.from(document.querySelectorAll('span.math, div.math'))"
+                ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))")
+            problems += [f"formula not typeset: {tex}" for tex in untypeset]
+            errors = page.evaluate(
+                "Array.from(document.querySelectorAll('mjx-merror'))"
+                ".map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 120))")
+            problems += [f"TeX error in a formula: {err}" for err in errors]
+
         # Runnable pages: the rocket menu opens and offers this page's notebook in Colab.
         if pages.doc_source(REPO, docname).suffix == ".ipynb":
             page.locator(".dropdown-launch-buttons button.dropdown-toggle").click()
@@ -285,3 +289,20 @@ def test_book_has_pages_with_figures_and_widgets(book):
                   for d in DOCNAMES)
     assert figures >= 1, "no page of the book shows a figure"
     assert widgets >= 1, "no page of the book has a kernel-free widget"
+
+
+def test_the_math_check_sees_tex_errors(book, server, browser):
+    """The book's MathJax marks a broken formula with mjx-merror (what the page test looks for)."""
+    page = browser.new_page()
+    try:
+        page.goto(urljoin(server, "book/04_ablacao.html"), wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                               timeout=15_000)
+        page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        check = ("tex => MathJax.tex2chtmlPromise(tex).then(n => [n.querySelectorAll('mjx-merror').length,"
+                 " n.tagName.toLowerCase()])")
+        assert page.evaluate(check, "\\frac{a}{") == [1, "mjx-container"]
+        assert page.evaluate(check, "\\frac{a}{b} + W^O_h") == [0, "mjx-container"]
+        assert page.locator("span.math mjx-container").count() > 5
+    finally:
+        page.close()

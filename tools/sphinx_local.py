@@ -10,6 +10,11 @@
   catalogs leave in English under ``language: pt_BR`` (the tooltip "Launch on Colab", the
   colour-mode switcher, "Back to top", the previous/next links...). The two sidebar toggles
   whose titles the theme hard-codes in English are overridden in ``_templates/``.
+* ``_copy_local_mathjax``: the book serves its own copy of MathJax 3 (from the pinned
+  ``django-static-mathjax`` wheel, which holds MathJax's files and nothing of Django) instead
+  of loading it from a CDN, so formulas render offline too and the browser test can check
+  that every formula typesets without a TeX error. ``mathjax_path`` in ``_config.yml`` points
+  to the copy.
 * Toolchain workarounds, each naming the problem it solves; remove one when the toolchain no
   longer needs it (the browser test, tests/test_browser.py, fails if the problem comes back).
 """
@@ -134,6 +139,56 @@ def _add_portuguese_interface(app) -> None:
         app.add_message_catalog(domain, str(root))
 
 
+#: MathJax files the pages need, relative to MathJax's ``es5`` folder: the combined TeX
+#: component, its web fonts, the TeX extensions it may autoload (``\require``, ``\color``...)
+#: and what its context menu loads on demand. The speech engine (``sre``, 4 MB) is left out.
+MATHJAX_PARTS = ("tex-mml-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y")
+MATHJAX_PREFIX = "mathjax/es5/"
+
+
+def _mathjax_source():
+    """The ``es5`` folder of the installed MathJax files, or an error that says what to install."""
+    from pathlib import Path
+
+    from sphinx.errors import ExtensionError
+
+    try:
+        import mathjax  # the django-static-mathjax wheel
+    except ImportError as exc:
+        raise ExtensionError(
+            "the book serves its own MathJax (mathjax_path in _config.yml) but the package holding "
+            "its files is not installed: pip install -r requirements.txt (django-static-mathjax)") from exc
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    missing = [part for part in MATHJAX_PARTS if not (es5 / part).exists()]
+    if missing:
+        raise ExtensionError(f"MathJax files missing from {es5}: {', '.join(missing)}")
+    return es5
+
+
+def _check_local_mathjax(app) -> None:
+    if app.builder.format == "html" and str(app.config.mathjax_path).startswith(MATHJAX_PREFIX):
+        _mathjax_source()  # fail before reading any page, not after the whole build
+
+
+def _copy_local_mathjax(app, exception) -> None:
+    """After a successful HTML build, copy MATHJAX_PARTS under ``_static/mathjax/es5/``."""
+    import shutil
+    from pathlib import Path
+
+    if exception is not None or app.builder.format != "html":
+        return
+    if not str(app.config.mathjax_path).startswith(MATHJAX_PREFIX):
+        return
+    source = _mathjax_source()
+    target = Path(app.outdir) / "_static" / MATHJAX_PREFIX
+    for part in MATHJAX_PARTS:
+        (target / part).parent.mkdir(parents=True, exist_ok=True)
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source / part, target / part)
+
+
 def setup(app):
     pybtex.plugin.register_plugin("pybtex.style.formatting", "plain_author_year", PlainAuthorYearStyle)
     register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_pt",
@@ -141,4 +196,6 @@ def setup(app):
     # After sphinx-thebe's own env-before-read-docs handler (default priority 500).
     app.connect("env-before-read-docs", _drop_duplicated_inline_scripts, priority=900)
     _add_portuguese_interface(app)
+    app.connect("builder-inited", _check_local_mathjax)
+    app.connect("build-finished", _copy_local_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
