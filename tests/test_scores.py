@@ -526,6 +526,13 @@ def test_top_heads_order_and_ties():
     assert top_heads(scores, fraction=0.25) == [(1, 2), (0, 1)]
 
 
+def test_top_heads_above_a_threshold():
+    scores = torch.tensor([[0.1, 0.9, 0.3, 0.6], [0.5, 0.2, 0.95, 0.0]])
+    assert top_heads(scores, threshold=0.5) == [(1, 2), (0, 1), (0, 3)]  # 0.5 itself is not above
+    assert top_heads(scores, threshold=0.0) == [(1, 2), (0, 1), (0, 3), (1, 0), (0, 2), (1, 1), (0, 0)]
+    assert top_heads(scores, threshold=0.95) == []
+
+
 @pytest.mark.parametrize(
     "shape, fraction, count",
     [
@@ -550,8 +557,11 @@ def test_top_heads_fraction_rounding(shape, fraction, count):
 @pytest.mark.parametrize(
     "scores, kwargs, error, message",
     [
-        (torch.zeros(2, 4), {}, ValueError, "exactly one of fraction= or k="),
-        (torch.zeros(2, 4), {"k": 1, "fraction": 0.1}, ValueError, "exactly one of fraction= or k="),
+        (torch.zeros(2, 4), {}, ValueError, "exactly one of fraction=, k= or threshold="),
+        (torch.zeros(2, 4), {"k": 1, "fraction": 0.1}, ValueError, "exactly one of fraction=, k= or threshold="),
+        (torch.zeros(2, 4), {"k": 1, "threshold": 0.5}, ValueError, "exactly one of fraction=, k= or threshold="),
+        (torch.zeros(2, 4), {"threshold": "0.5"}, TypeError, "threshold must be a number"),
+        (torch.zeros(2, 4), {"threshold": float("nan")}, TypeError, "threshold must be a number"),
         (torch.zeros(2, 4), {"k": 0}, ValueError, "k must be an int between 1 and 8"),
         (torch.zeros(2, 4), {"k": 9}, ValueError, "k must be an int between 1 and 8"),
         (torch.zeros(2, 4), {"k": 2.0}, ValueError, "k must be an int"),
@@ -590,6 +600,27 @@ def test_random_heads_like_ignores_duplicates_and_refuses_full_layers():
     assert len(control) == 1 and control[0][0] == 1 and control[0] != (1, 0)
     with pytest.raises(ValueError, match="layer 0 has only 0 heads outside the chosen ones"):
         random_heads_like([(0, h) for h in range(N_HEADS)], model)
+
+
+def test_random_heads_anywhere_draws_the_same_count_outside_the_chosen():
+    # 2 layers x 4 heads; three chosen heads fill most of layer 1 (as in toy-2l): a same-layer
+    # control is impossible, a control drawn anywhere takes 3 of the 5 other heads.
+    model = tiny_model("gpt2")
+    chosen = [(1, 1), (1, 2), (1, 3)]
+    with pytest.raises(ValueError, match="layer 1 has only 1 heads outside the chosen ones"):
+        random_heads_like(chosen, model)
+    allowed = {(0, 0), (0, 1), (0, 2), (0, 3), (1, 0)}
+    seen = set()
+    for seed in range(30):
+        control = random_heads_like(chosen, model, seed=seed, same_layers=False)
+        assert len(control) == 3 == len(set(control)) and set(control) <= allowed
+        assert control == sorted(control)
+        seen |= set(control)
+    assert seen == allowed
+    assert random_heads_like(chosen, model, seed=7, same_layers=False) == \
+        random_heads_like(chosen, model, seed=7, same_layers=False)
+    with pytest.raises(ValueError, match="only 3 heads outside the chosen ones"):
+        random_heads_like([(0, 0), (0, 1), (0, 2), (0, 3), (1, 0)], model, same_layers=False)
 
 
 @pytest.mark.parametrize(

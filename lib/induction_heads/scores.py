@@ -359,20 +359,29 @@ def _logit_copying(adapter, n_tokens, seed, tokenizer) -> torch.Tensor:
 # --------------------------------------------------------------------------------------
 
 
-def top_heads(scores: torch.Tensor, fraction: float | None = None, k: int | None = None) -> list[tuple[int, int]]:
+def top_heads(
+    scores: torch.Tensor, fraction: float | None = None, k: int | None = None, *, threshold: float | None = None
+) -> list[tuple[int, int]]:
     """The highest-scoring heads, best first, as ``(layer, head)`` pairs.
 
-    Give exactly one of ``k`` (a count) or ``fraction`` of all heads (Crosbie & Shutova use
-    the top 1% and 3%); a fraction selects ``fraction * n_heads_total`` heads rounded to the
-    nearest count (halves up), and always at least one. Ties keep index order.
+    Give exactly one of ``k`` (a count), ``fraction`` of all heads (Crosbie & Shutova use
+    the top 1% and 3%), or ``threshold`` (every head scoring above it, possibly none); a
+    fraction selects ``fraction * n_heads_total`` heads rounded to the nearest count (halves
+    up), and always at least one. Ties keep index order.
     """
     if not isinstance(scores, torch.Tensor) or scores.dim() != 2:
         raise ValueError("scores must be a [n_layers, n_heads] tensor")
     if scores.is_floating_point() and bool(torch.isnan(scores).any()):
         raise ValueError("scores contain NaN: heads cannot be ranked")
     total = scores.numel()
-    if (fraction is None) == (k is None):
-        raise ValueError("give exactly one of fraction= or k=")
+    if sum(x is not None for x in (fraction, k, threshold)) != 1:
+        raise ValueError("give exactly one of fraction=, k= or threshold=")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or math.isnan(threshold):
+            raise TypeError(f"threshold must be a number, got {threshold!r}")
+        k = int((scores.flatten().float() > threshold).sum())
+        if k == 0:
+            return []
     if fraction is not None:
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
             raise TypeError(f"fraction must be a number in (0, 1], got {fraction!r}")
@@ -388,10 +397,22 @@ def top_heads(scores: torch.Tensor, fraction: float | None = None, k: int | None
     return [(i // n_heads, i % n_heads) for i in order]
 
 
-def random_heads_like(heads: Iterable, model, seed: int = 0) -> list[tuple[int, int]]:
-    """Random control heads: as many heads in each layer as ``heads`` has, none of them in ``heads``."""
+def random_heads_like(heads: Iterable, model, seed: int = 0, *, same_layers: bool = True) -> list[tuple[int, int]]:
+    """Random control heads, none of them in ``heads``.
+
+    By default as many heads in each layer as ``heads`` has (the fairest control: heads of
+    different layers play different roles). ``same_layers=False`` draws the same total count
+    from every head outside ``heads``, whatever the layer: the control a small model needs when
+    the chosen heads fill most of a layer (three induction heads of four in ``toy-2l``'s layer 1).
+    """
     adapter = get_adapter(model)
     chosen = list(dict.fromkeys(adapter.check_heads(heads)))  # a head listed twice counts once
+    if not same_layers:
+        others = [h for h in adapter.heads() if h not in chosen]
+        if len(others) < len(chosen):
+            raise ValueError(f"the model has only {len(others)} heads outside the chosen ones; "
+                             f"cannot draw {len(chosen)} random control heads")
+        return sorted(random.Random(seed).sample(others, len(chosen)))
     per_layer: dict[int, int] = {}
     for layer, _ in chosen:
         per_layer[layer] = per_layer.get(layer, 0) + 1
