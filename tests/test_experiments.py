@@ -441,3 +441,16 @@ def test_plots_have_portuguese_labels_and_colour_bars():
         plot_score_panels({})
     with pytest.raises(ValueError):
         plot_runs({"a": {"steps": [0]}})
+
+
+def test_identical_curves_stay_distinguishable_and_panel_values_are_readable():
+    fig = plot_curves([0, 1, 2], {"a": [1, 2, 3], "b": [1, 2, 3]}, title="t", xlabel="Passo", ylabel="y")
+    a, b = fig.axes[0].get_lines()
+    assert (a.get_linestyle(), a.get_marker()) != (b.get_linestyle(), b.get_marker())
+    # five 2x4 panels (the checkpoints of chapter 05): the figure is ~11 in wide and shown at
+    # ~7.5 in, so the cell values must still measure 6.5 pt or more once shrunk (8 pt did not)
+    fig = plot_score_panels({f"passo {i}": torch.rand(2, 4) for i in range(5)})
+    width = fig.get_size_inches()[0]
+    values = [t for ax in fig.axes for t in ax.texts]
+    assert len(values) == 5 * 8
+    assert min(t.get_fontsize() for t in values) * 7.5 / width >= 6.5

@@ -203,7 +203,7 @@ def test_phase_change_figure_has_the_curves_and_marks_the_change():
     np.testing.assert_allclose(labelled["Perda em repetições"].get_ydata(), record["loss_repeats"])
     np.testing.assert_allclose(labelled["Correspondência de prefixo (melhor cabeça)"].get_ydata(), [0.1, 0.12, 0.15, 0.7, 0.8])
     np.testing.assert_allclose(labelled["Token anterior (melhor cabeça)"].get_ydata(), [0.2] * 5)
-    np.testing.assert_allclose(labelled["Pontuação de aprendizado em contexto (ICL)"].get_ydata(), record["icl_score"])
+    np.testing.assert_allclose(labelled["Pontuação de aprendizado em contexto"].get_ydata(), record["icl_score"])
     # A dashed vertical line at the phase change (step 30) in every panel, labelled.
     for ax in (ax_loss, ax_score, ax_icl):
         dashed = [l for l in ax.get_lines() if l.get_linestyle() == "--"]
@@ -345,3 +345,22 @@ def test_figures_show_once_as_png_in_a_real_kernel():
         pngs = [o for o in outputs if "image/png" in o.get("data", {})]
         assert len(pngs) == 1, (index, outputs)
         assert pngs[0]["data"]["image/png"]  # base64 PNG
+
+
+def test_head_scores_colour_bar_label_does_not_run_into_the_title():
+    # toy-2l's grid (2 x 4) with the book's longest labels: the vertical colour-bar label must
+    # stay below the title (before wrapping, "Correspondência de prefixo" reached it).
+    fig = P.plot_head_scores(torch.rand(2, 4), "Correspondência de prefixo (tokens aleatórios repetidos)",
+                             colorbar_label="Correspondência de prefixo")
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else None
+    if renderer is None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    (ax,) = main_axes(fig)
+    (cbar,) = colorbars(fig)
+    title = ax.title.get_window_extent(renderer)
+    label = cbar.yaxis.label.get_window_extent(renderer)
+    assert label.y1 <= title.y0, (label, title)
+    assert cbar.yaxis.label.get_text().replace("\n", " ") == "Correspondência de prefixo"

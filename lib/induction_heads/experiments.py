@@ -268,6 +268,10 @@ def quick_train(config: TrainConfig = TINY_CONFIG, *, smeared_keys: bool = False
     return QuickRun(model=model, tokenizer=tokenizer, record=record)
 
 
+_LINE_STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D", "v")
+
+
 def plot_curves(x, curves: Mapping[str, Sequence[float]], *, title: str, xlabel: str, ylabel: str,
                 ylim: tuple[float, float] | None = None, marks: Mapping[str, float] | None = None):
     """Line plot: one line per entry of ``curves`` (label -> values over ``x``); ``marks``
@@ -281,11 +285,15 @@ def plot_curves(x, curves: Mapping[str, Sequence[float]], *, title: str, xlabel:
         ys = _to_numpy(values, f"curves[{label!r}]", ndim=1)
         if len(ys) != len(xs):
             raise ValueError(f"curves[{label!r}] has {len(ys)} values for {len(xs)} x positions")
-        ax.plot(xs, ys, label=str(label), color=LINE_COLOURS[i % len(LINE_COLOURS)], linewidth=1.8, marker="o", markersize=3)
+        # Line styles and markers differ too, so a curve lying on top of another stays visible.
+        ax.plot(xs, ys, label=str(label), color=LINE_COLOURS[i % len(LINE_COLOURS)], linewidth=1.8,
+                linestyle=_LINE_STYLES[i % len(_LINE_STYLES)], marker=_MARKERS[i % len(_MARKERS)],
+                markersize=4, markevery=max(1, len(xs) // 25), alpha=0.9)
     for j, (label, at) in enumerate((marks or {}).items()):
         ax.axvline(float(at), color="#777777", linestyle="--", linewidth=1.0)
-        ax.text(float(at), 0.97 - 0.08 * j, f" {label}", transform=ax.get_xaxis_transform(), fontsize=TICK_SIZE,
-                color="#555555", va="top")
+        ax.text(float(at), 0.04 + 0.09 * j, f" {label}", transform=ax.get_xaxis_transform(), fontsize=TICK_SIZE,
+                color="#555555", va="bottom", zorder=5,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.set_title(title, fontsize=TITLE_SIZE)
@@ -321,7 +329,7 @@ def plot_runs(records: Mapping[str, dict], title: str = "Treinos rápidos compar
         ax.set_xlabel("Passo de treinamento", fontsize=LABEL_SIZE)
         ax.tick_params(labelsize=TICK_SIZE)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=TICK_SIZE)
+        ax.legend(fontsize=LABEL_SIZE)  # the 11-inch figure is shown shrunk: the legend must stay readable
     fig.suptitle(title, fontsize=TITLE_SIZE)
     return fig
 
@@ -744,8 +752,12 @@ def plot_score_panels(panels: Mapping[str, object], title: str = "Correspondênc
     nrows = math.ceil(n / ncols)
     max_layers = max(a.shape[0] for a in arrays.values())
     max_heads = max(a.shape[1] for a in arrays.values())
-    fig = _new_figure(min(18.0, ncols * max(3.2, 0.5 * max_heads + 1.2) + 1.4),
-                      nrows * max(2.2, 0.5 * max_layers + 1.4) + 0.5)
+    width = min(18.0, ncols * max(3.2, 0.5 * max_heads + 1.2) + 1.4)
+    fig = _new_figure(width, nrows * max(2.2, 0.5 * max_layers + 1.4) + 0.5)
+    # A page shows a figure at about 7.5 inches: a wider figure shrinks, so the cell values
+    # grow with the width (readable once shrunk) but stay inside a cell.
+    cell_pt = 72 * 0.75 * (width - 1.4) / ncols / max_heads
+    value_size = min(12.0, max(8.0, 0.9 * width), cell_pt / 2.6)
     grid = fig.subplots(nrows, ncols, squeeze=False)
     axes = list(grid.flatten())
     for ax in axes[n:]:
@@ -763,7 +775,7 @@ def plot_score_panels(panels: Mapping[str, object], title: str = "Correspondênc
             for layer in range(arr.shape[0]):
                 for head in range(arr.shape[1]):
                     v = arr[layer, head]
-                    ax.text(head, layer, f"{v:.2f}", ha="center", va="center", fontsize=8,
+                    ax.text(head, layer, f"{v:.2f}", ha="center", va="center", fontsize=value_size,
                             color=_text_colour(im.cmap(im.norm(v))))
     for row in range(nrows):
         axes[row * ncols].set_ylabel("Camada", fontsize=LABEL_SIZE)

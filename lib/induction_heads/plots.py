@@ -115,6 +115,15 @@ def _text_colour(rgba) -> str:
     return "black" if luminance > 0.5 else "white"
 
 
+def _fit_label(label: str, length_in: float) -> str:
+    """``label`` wrapped into lines that fit ``length_in`` inches at LABEL_SIZE (a vertical
+    colour-bar label longer than its bar runs into the title)."""
+    import textwrap
+
+    chars = max(8, int(length_in * 72 / (0.6 * LABEL_SIZE)))
+    return "\n".join(textwrap.wrap(label, chars)) if len(label) > chars else label
+
+
 def _tick_step(n: int, max_ticks: int) -> int:
     return max(1, math.ceil(n / max_ticks))
 
@@ -175,11 +184,12 @@ def plot_head_scores(
         m = max(abs(lo), abs(hi))
         vmin, vmax = -m, m
 
-    fig = _new_figure(max(4.0, 0.55 * n_heads + 2.2), max(2.6, 0.45 * n_layers + 1.6))
+    height = max(2.6, 0.45 * n_layers + 1.6)
+    fig = _new_figure(max(4.0, 0.55 * n_heads + 2.2), height)
     ax = fig.add_subplot()
     im = ax.imshow(arr, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     cbar = fig.colorbar(im, ax=ax)
-    cbar.set_label(colorbar_label, fontsize=LABEL_SIZE)
+    cbar.set_label(_fit_label(colorbar_label, height - 1.2), fontsize=LABEL_SIZE)
     cbar.ax.tick_params(labelsize=TICK_SIZE)
 
     ax.set_title(title, fontsize=TITLE_SIZE)
@@ -434,7 +444,7 @@ def plot_phase_change(
     1. the loss on ordinary text ("Perda") and on repeated sequences ("Perda em repetições");
     2. the best prefix-matching score over heads (and the best previous-token score if the
        record has it);
-    3. the in-context learning score ("Pontuação de aprendizado em contexto (ICL)": late-token loss minus early-token
+    3. the in-context learning score ("Pontuação de aprendizado em contexto": late-token loss minus early-token
        loss; more negative = more in-context learning).
 
     The phase change (``change_step``, default :func:`training.phase_change_step`; ``None``
@@ -459,9 +469,9 @@ def plot_phase_change(
     ax_score.set_ylim(0, 1.02)
     ax_score.legend(fontsize=TICK_SIZE)
 
-    ax_icl.plot(steps, arrays["icl_score"], color=LINE_COLOURS[4], label="Pontuação de aprendizado em contexto (ICL)")
+    ax_icl.plot(steps, arrays["icl_score"], color=LINE_COLOURS[4], label="Pontuação de aprendizado em contexto")
     ax_icl.axhline(0, color="#777777", linewidth=0.8)
-    ax_icl.set_ylabel("ICL (nats)", fontsize=LABEL_SIZE)
+    ax_icl.set_ylabel("Aprendizado em\ncontexto (nats)", fontsize=LABEL_SIZE)
     ax_icl.set_xlabel("Passo de treinamento", fontsize=LABEL_SIZE)
     ax_icl.legend(fontsize=TICK_SIZE)
 
