@@ -390,3 +390,23 @@ def test_plot_zeroed_weights_titles_give_the_counts(model):
     assert fig._repr_png_()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="outside"):
         plot_zeroed_weights(model, 1, (N_HEADS,))
+
+
+def test_table_says_when_every_random_draw_picked_the_same_heads():
+    # Hand-made result: three control draws, identical (a layer with a single possible draw),
+    # and two knockout-control draws that differ.
+    def run(group, method, heads, loss, seed=0):
+        return {"selection": "top 2", "group": group, "method": method, "seed": seed, "heads": heads,
+                "loss_repeats": loss, "icl": -1.0}
+
+    runs = [run("clean", "none", [], 1.0)]
+    runs += [run("random", "zero", [(1, 0), (1, 3)], 2.0 + s, seed=s) for s in range(3)]
+    runs += [run("induction", "knockout_control", [(1, 1)], 3.0, seed=s) for s in range(2)]
+    result = ProtocolResult(scores=torch.zeros(2, 4), selections={"top 2": [(1, 1), (1, 2)]},
+                            controls={"top 2": [[(1, 0), (1, 3)]] * 3}, runs=runs, chance={})
+    rows = list(result.table())
+    groups = [r["Grupo"] for r in rows]
+    assert "Controle (3 sorteios, todos iguais)" in groups
+    assert rows[groups.index("Controle (3 sorteios, todos iguais)")]["Perda nas repetições"] == 3.0  # mean of 2, 3, 4
+    methods = [r["Intervenção"] for r in rows]
+    assert any(m.endswith("(2 sorteios)") for m in methods)

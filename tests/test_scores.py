@@ -619,8 +619,22 @@ def test_random_heads_anywhere_draws_the_same_count_outside_the_chosen():
     assert seen == allowed
     assert random_heads_like(chosen, model, seed=7, same_layers=False) == \
         random_heads_like(chosen, model, seed=7, same_layers=False)
-    with pytest.raises(ValueError, match="only 3 heads outside the chosen ones"):
+    with pytest.raises(ValueError, match="only 3 heads outside the chosen and excluded ones"):
         random_heads_like([(0, 0), (0, 1), (0, 2), (0, 3), (1, 0)], model, same_layers=False)
+    # excluding the previous-token head 0.0 as well leaves 4 allowed heads
+    seen = set()
+    for seed in range(30):
+        control = random_heads_like(chosen, model, seed=seed, same_layers=False, exclude=[(0, 0)])
+        assert len(set(control)) == 3 and set(control) <= allowed - {(0, 0)}
+        seen |= set(control)
+    assert seen == allowed - {(0, 0)}
+    with pytest.raises(ValueError, match="only 2 heads outside the chosen and excluded ones"):
+        random_heads_like(chosen, model, same_layers=False, exclude=[(0, 0), (0, 1), (0, 2)])
+    with pytest.raises(ValueError, match="outside the model"):
+        random_heads_like(chosen, model, same_layers=False, exclude=[(5, 0)])
+    # per layer too: excluded heads are never drawn
+    for seed in range(10):
+        assert (0, 1) not in random_heads_like([(0, 0)], model, seed=seed, exclude=[(0, 1)])
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ def per_token_loss(model, tokens: torch.Tensor) -> torch.Tensor:
 
 
 def default_icl_positions(n_tokens: int) -> tuple[int, int]:
-    """Olsson et al. compare token 500 with token 50 of 1024-token contexts; keep that 10:1 ratio.
+    """Olsson et al. compare token 500 with token 50; keep that 10:1 ratio.
 
     For ``n_tokens`` tokens, ``late`` is the last token (``n_tokens - 1``) and ``early`` is
     ``max(1, round(late / 10))``.

@@ -377,7 +377,9 @@ class ProtocolResult:
             group, method = GROUP_NAMES[first["group"]], METHOD_NAMES[first["method"]]
             heads_text = " | ".join(dict.fromkeys(_format(r["heads"], 2) for r in runs))
             if len(runs) > 1:
-                drawn = f" ({len(runs)} sorteios)"
+                distinct = len({tuple(map(tuple, r["heads"])) if first["group"] == "random" else id(r) for r in runs})
+                # a small model may leave a single possible draw (e.g. 2 of the 2 heads left in a layer)
+                drawn = f" ({len(runs)} sorteios{', todos iguais' if distinct == 1 else ''})"
                 if first["group"] == "random":
                     group += drawn
                 else:
@@ -588,7 +590,7 @@ def seed_comparison(model, tokens: torch.Tensor, seq_len: int, heads, also_indic
         rows.append(row(f"ablate_heads([{names}]) (ganchos)", len(heads) * per_head,
                         ", ".join(map(str, touched)), repeat_loss(model, tokens, seq_len)))
     with weight_zero_ablation(model, heads):
-        rows.append(row(f"colunas de W_O zeradas ({names})", len(heads) * per_head,
+        rows.append(row(f"bloco de cada cabeça em W_O zerado ({names})", len(heads) * per_head,
                         ", ".join(map(str, touched)), repeat_loss(model, tokens, seq_len)))
     for run in runs:
         masks = [seed_zeroed_mask(adapter, layer, run) for layer in range(adapter.n_layers)]

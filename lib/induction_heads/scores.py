@@ -397,20 +397,24 @@ def top_heads(
     return [(i // n_heads, i % n_heads) for i in order]
 
 
-def random_heads_like(heads: Iterable, model, seed: int = 0, *, same_layers: bool = True) -> list[tuple[int, int]]:
-    """Random control heads, none of them in ``heads``.
+def random_heads_like(heads: Iterable, model, seed: int = 0, *, same_layers: bool = True,
+                      exclude: Iterable = ()) -> list[tuple[int, int]]:
+    """Random control heads, none of them in ``heads`` nor in ``exclude``.
 
     By default as many heads in each layer as ``heads`` has (the fairest control: heads of
     different layers play different roles). ``same_layers=False`` draws the same total count
-    from every head outside ``heads``, whatever the layer: the control a small model needs when
-    the chosen heads fill most of a layer (three induction heads of four in ``toy-2l``'s layer 1).
+    from every allowed head, whatever the layer: the control a small model needs when the
+    chosen heads fill most of a layer (three induction heads of four in ``toy-2l``'s layer 1).
+    ``exclude`` keeps other heads out of the control too (e.g. the previous-token head, which
+    is part of the induction circuit).
     """
     adapter = get_adapter(model)
     chosen = list(dict.fromkeys(adapter.check_heads(heads)))  # a head listed twice counts once
+    banned = set(chosen) | set(adapter.check_heads(exclude))
     if not same_layers:
-        others = [h for h in adapter.heads() if h not in chosen]
+        others = [h for h in adapter.heads() if h not in banned]
         if len(others) < len(chosen):
-            raise ValueError(f"the model has only {len(others)} heads outside the chosen ones; "
+            raise ValueError(f"the model has only {len(others)} heads outside the chosen and excluded ones; "
                              f"cannot draw {len(chosen)} random control heads")
         return sorted(random.Random(seed).sample(others, len(chosen)))
     per_layer: dict[int, int] = {}
@@ -419,7 +423,7 @@ def random_heads_like(heads: Iterable, model, seed: int = 0, *, same_layers: boo
     rng = random.Random(seed)
     out = []
     for layer in sorted(per_layer):
-        others = [h for h in range(adapter.n_heads) if (layer, h) not in chosen]
+        others = [h for h in range(adapter.n_heads) if (layer, h) not in banned]
         if len(others) < per_layer[layer]:
             raise ValueError(
                 f"layer {layer} has only {len(others)} heads outside the chosen ones; cannot draw "
