@@ -414,7 +414,7 @@ def test_live_phase_change_scrubber_updates():
     first = box.outputs["figure"].value
     box.controls["step"].value = 200
     assert box.outputs["readout"].value.startswith("Passo 200: perda 4.80 · perda em repetições 4.50")
-    assert "1.1 (0.10)" in box.outputs["readout"].value
+    assert "maior correspondência de prefixo: cabeça 1.1 (0.10)" in box.outputs["readout"].value
     assert box.outputs["figure"].value != first
 
 

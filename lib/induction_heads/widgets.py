@@ -760,7 +760,7 @@ function update(){
   stepLabel.textContent=step+' ('+(i+1)+'/'+n+')';
   var b=best(data.scores[data.score_names[0]][i]);
   readout.textContent='Passo '+step+': perda '+ihFmt(data.loss[i],2)+' \u00b7 perda em repetições '+ihFmt(data.loss_repeats[i],2)+
-    ' \u00b7 pontuação de aprendizado em contexto '+ihFmt(data.icl_score[i],2)+' \u00b7 maior correspondência de prefixo: '+b[1]+' ('+ihFmt(b[0],2)+')';
+    ' \u00b7 pontuação de aprendizado em contexto '+ihFmt(data.icl_score[i],2)+' \u00b7 maior correspondência de prefixo: cabeça '+b[1]+' ('+ihFmt(b[0],2)+')';
 }
 ihColorbar(cbar, data.stops, 0, 1, 'Pontuação');
 slider.addEventListener('input', update);
@@ -1051,7 +1051,7 @@ def phase_change_scrubber(record, *, change_step: int | None = None):
         readout.value = (
             f"Passo {steps[i]}: perda {arrays['loss'][i]:.2f} · perda em repetições {arrays['loss_repeats'][i]:.2f}"
             f" · pontuação de aprendizado em contexto {arrays['icl_score'][i]:.2f} · maior correspondência de prefixo: "
-            f"{head_name((layer, head))} ({pm[layer, head]:.2f})"
+            f"cabeça {head_name((layer, head))} ({pm[layer, head]:.2f})"
         )
 
     slider.observe(redraw, names="value")
