@@ -286,8 +286,11 @@ def plot_attention_grid(
     if T != T2:
         raise ValueError(f"patterns must be [n_layers, n_heads, T, T], got shape {arr.shape}")
     labels = _token_labels(tokens, T)
-    cell = 2.1 if n_heads <= 8 else 1.4
-    fig = _new_figure(cell * n_heads + 1.2, cell * n_layers + 0.8)
+    # The page shows the figure about 7.5 inches wide: a wider figure shrinks and its token
+    # labels become unreadable, so the cells stay small and the labels comparatively large.
+    cell = 1.8 if n_heads <= 8 else 1.4
+    label_size = 8 if T <= 13 else 7
+    fig = _new_figure(cell * n_heads + 1.2, cell * n_layers + 1.0)
     axes = fig.subplots(n_layers, n_heads, squeeze=False)
     im = None
     show_labels = labels is not None and T <= 16
@@ -298,12 +301,12 @@ def plot_attention_grid(
             ax.set_title(head_name((layer, head)), fontsize=LABEL_SIZE - 1)
             if show_labels and layer == n_layers - 1:
                 ax.set_xticks(range(T))
-                ax.set_xticklabels(labels, rotation=90, fontsize=7)
+                ax.set_xticklabels(labels, rotation=90, fontsize=label_size)
             else:
                 ax.set_xticks([])
             if show_labels and head == 0:
                 ax.set_yticks(range(T))
-                ax.set_yticklabels(labels, fontsize=7)
+                ax.set_yticklabels(labels, fontsize=label_size)
             else:
                 ax.set_yticks([])
     for layer in range(n_layers):
