@@ -154,7 +154,7 @@ def test_per_token_loss_curves_labels_and_copy_shading():
     ablated = np.array([3.0, 3.0, 3.0, 2.0, 2.0, 2.0])
     fig = P.plot_per_token_loss({"Sem ablação": clean, "Com ablação": ablated}, boundaries=[0, 3, 6])
     (ax,) = main_axes(fig)
-    assert ax.get_xlabel() == "Posição do token" and ax.get_ylabel() == "Perda (nats)"
+    assert ax.get_xlabel() == "Posição t (perda ao prever o token t + 1)" and ax.get_ylabel() == "Perda (nats)"
     assert ax.get_title() == "Perda por posição do token"
     lines = {l.get_label(): l for l in ax.get_lines() if not l.get_label().startswith("_")}
     np.testing.assert_allclose(lines["Sem ablação"].get_ydata(), [2.0, 2.0, 2.0, 0.5, 1.0, 0.5])  # batch mean

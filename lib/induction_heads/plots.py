@@ -339,6 +339,10 @@ def _loss_curves(losses) -> dict[str, np.ndarray]:
     return curves
 
 
+#: x axis of per-position losses: entry t is the loss of predicting token t + 1 from tokens 0..t.
+LOSS_POSITION_LABEL = "Posição t (perda ao prever o token t + 1)"
+
+
 def _shade_copies(ax, boundaries, n: int) -> None:
     edges = sorted(float(b) for b in boundaries)
     for k, (start, stop) in enumerate(zip(edges[:-1], edges[1:])):
@@ -376,7 +380,7 @@ def plot_per_token_loss(
     for i, (label, values) in enumerate(curves.items()):
         ax.plot(np.arange(len(values)), values, label=label, color=LINE_COLOURS[i % len(LINE_COLOURS)], linewidth=1.6)
     ax.set_title(title, fontsize=TITLE_SIZE)
-    ax.set_xlabel("Posição do token", fontsize=LABEL_SIZE)
+    ax.set_xlabel(LOSS_POSITION_LABEL, fontsize=LABEL_SIZE)
     ax.set_ylabel("Perda (nats)", fontsize=LABEL_SIZE)
     ax.tick_params(labelsize=TICK_SIZE)
     ax.set_xlim(-0.5, n - 0.5)
@@ -388,7 +392,8 @@ def plot_per_token_loss(
         ax.set_ylim(0, top * 1.12 + 1e-9)  # room for the copy labels
     ax.grid(alpha=0.3)
     if isinstance(losses, Mapping):
-        ax.legend(fontsize=TICK_SIZE, loc="lower left")
+        # beside the axes: inside, some curve always runs under it
+        ax.legend(fontsize=TICK_SIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig
 
 

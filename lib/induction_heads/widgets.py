@@ -596,7 +596,7 @@ function select(key){
     b.classList.toggle('ih-selected', k===key); });
   chart=ihLineChart({width:640, height:280, xmin:-0.5, xmax:n-0.5, ymin:0, ymax:ymax*1.1, spans:spans,
     series:[{xs:xs, ys:it.loss, color:'#D55E00', cls:'ih-line-ablated'}, {xs:xs, ys:data.clean, color:'#0072B2', cls:'ih-line-clean', dash:true}],
-    xlabel:'Posição do token', ylabel:'Perda (nats)'});
+    xlabel:'Posição t (perda ao prever o token t + 1)', ylabel:'Perda (nats)'});
   plot.innerHTML=chart.svg; ablLabel.textContent='Com ablação de '+it.name;
   readout.textContent=summary(it);
 }
