@@ -490,6 +490,22 @@ def test_hidden_code_toggles_are_labelled_in_portuguese(book):
         assert english not in html, english
 
 
+def test_numbers_in_the_prose_use_a_decimal_comma_and_head_names_keep_their_point(book):
+    # Chapter 1 pastes ln(vocabulary) with {glue:text}`c01_ln_words:.2f`; the vocabulary size is
+    # pasted next to it. Independently: the shipped tokenizer's ordinary words.
+    import math
+
+    from induction_heads import load_model, ordinary_token_ids
+
+    _, tokenizer = load_model("toy-2l")
+    n = len(ordinary_token_ids(tokenizer))
+    text = re.sub(r"<[^>]+>", "", book.page("book/01_introducao").read_text(encoding="utf-8"))
+    assert f"ln {n} ≈ {math.log(n):.2f}".replace(".", ",") in " ".join(text.split())
+    # head names pasted without a format keep the L.H form (chapter 5: the induction heads)
+    text5 = re.sub(r"<[^>]+>", "", book.page("book/05_implicacoes").read_text(encoding="utf-8"))
+    assert "1.1, 1.2 e 1.3" in text5
+
+
 def test_section_titles_do_not_repeat_the_automatic_numbers(book):
     # Sections are numbered by the book ("3.4."); a title of its own "1." would read "3.4. 1. ...".
     for docname in pages.toc_docnames(REPO):

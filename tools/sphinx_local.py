@@ -15,6 +15,11 @@
   of loading it from a CDN, so formulas render offline too and the browser test can check
   that every formula typesets without a TeX error. ``mathjax_path`` in ``_config.yml`` points
   to the copy.
+* ``_decimal_comma_in_glued_numbers``: numbers pasted into the prose with a float format
+  (``{glue:text}`name:.2f```, ``:.0%``, ``:+.2f``...) get the Brazilian decimal comma
+  ("0,95"), like the numbers written in the text. Values pasted without a format (head names
+  such as "1.1", counts, words) are left as they are; code, outputs, tables and figures keep
+  Python's decimal point, as Python prints them.
 * Toolchain workarounds, each naming the problem it solves; remove one when the toolchain no
   longer needs it (the browser test, tests/test_browser.py, fails if the problem comes back).
 """
@@ -189,6 +194,35 @@ def _copy_local_mathjax(app, exception) -> None:
             shutil.copy2(source / part, target / part)
 
 
+#: Format types that print a float, i.e. a decimal point the prose should show as a comma.
+FLOAT_FORMAT_TYPES = set("eEfFgG%")
+
+
+def _pt_br_number(text: str) -> str:
+    """``"1,234.5"`` -> ``"1.234,5"``; ``"-0.95"`` -> ``"-0,95"``."""
+    return text.translate(str.maketrans({".": ",", ",": "."}))
+
+
+def _decimal_comma_in_glued_numbers() -> None:
+    """Wrap myst-nb's formatter of ``{glue:text}`` values (both the same-page role and the
+    cross-page references call it through their module's global, looked up at call time)."""
+    from myst_nb.ext.glue import crossref, roles
+
+    original = roles.format_plain_text
+    if getattr(original, "pt_br", False):
+        return
+
+    def format_plain_text(text: str, fmt_spec: str) -> str:
+        out = original(text, fmt_spec)
+        if fmt_spec and fmt_spec[-1] in FLOAT_FORMAT_TYPES:
+            return _pt_br_number(out)
+        return out
+
+    format_plain_text.pt_br = True
+    roles.format_plain_text = format_plain_text
+    crossref.format_plain_text = format_plain_text
+
+
 def setup(app):
     pybtex.plugin.register_plugin("pybtex.style.formatting", "plain_author_year", PlainAuthorYearStyle)
     register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_pt",
@@ -196,6 +230,7 @@ def setup(app):
     # After sphinx-thebe's own env-before-read-docs handler (default priority 500).
     app.connect("env-before-read-docs", _drop_duplicated_inline_scripts, priority=900)
     _add_portuguese_interface(app)
+    _decimal_comma_in_glued_numbers()
     app.connect("builder-inited", _check_local_mathjax)
     app.connect("build-finished", _copy_local_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
