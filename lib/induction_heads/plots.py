@@ -716,13 +716,13 @@ def plot_score_scatter(
         chosen.add(layer * n_heads + head)
     # Heads closer than 6% of the axes share one label ("1.1, 1.2"), so labels never pile up.
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    # positions as fractions of the axes
+    fx, fy = (xs.reshape(-1) - x0) / (x1 - x0 or 1), (ys.reshape(-1) - y0) / (y1 - y0 or 1)
     clusters: list[list[int]] = []
     for i in sorted(chosen, key=lambda i: (-total[i], i)):
-        px, py = (xs.flat[i] - x0) / (x1 - x0 or 1), (ys.flat[i] - y0) / (y1 - y0 or 1)
         for cluster in clusters:
             j = cluster[0]
-            qx, qy = (xs.flat[j] - x0) / (x1 - x0 or 1), (ys.flat[j] - y0) / (y1 - y0 or 1)
-            if (px - qx) ** 2 + (py - qy) ** 2 < 0.06 ** 2:
+            if (fx[i] - fx[j]) ** 2 + (fy[i] - fy[j]) ** 2 < 0.06 ** 2:
                 cluster.append(i)
                 break
         else:
@@ -730,7 +730,7 @@ def plot_score_scatter(
     for cluster in clusters:
         names = ", ".join(head_name(divmod(i, n_heads)) for i in sorted(cluster))
         anchor = cluster[0]
-        right = (xs.flat[anchor] - x0) / (x1 - x0 or 1) > 0.7  # keep labels near the right edge inside
+        right = fx[anchor] > 0.7  # keep labels near the right edge inside
         ax.annotate(names, (xs.flat[anchor], ys.flat[anchor]), xytext=(-4 if right else 4, 4),
                     textcoords="offset points", fontsize=TICK_SIZE, ha="right" if right else "left",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7}, zorder=4)

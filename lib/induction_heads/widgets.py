@@ -73,6 +73,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from .plots import (
+    LOSS_POSITION_LABEL,
     _record_arrays,
     plot_attention_pattern,
     plot_head_scores,
@@ -596,7 +597,7 @@ function select(key){
     b.classList.toggle('ih-selected', k===key); });
   chart=ihLineChart({width:640, height:280, xmin:-0.5, xmax:n-0.5, ymin:0, ymax:ymax*1.1, spans:spans,
     series:[{xs:xs, ys:it.loss, color:'#D55E00', cls:'ih-line-ablated'}, {xs:xs, ys:data.clean, color:'#0072B2', cls:'ih-line-clean', dash:true}],
-    xlabel:'Posição t (perda ao prever o token t + 1)', ylabel:'Perda (nats)'});
+    xlabel:data.xlabel, ylabel:'Perda (nats)'});
   plot.innerHTML=chart.svg; ablLabel.textContent='Com ablação de '+it.name;
   readout.textContent=summary(it);
 }
@@ -715,6 +716,7 @@ def ablation_explorer_html(
         "groups": group_entries,
         "initial": initial,
         "stops": _stops("Oranges"),
+        "xlabel": LOSS_POSITION_LABEL,
     }
     return _render("ablation", data, _ABLATION_BODY, _ABLATION_JS, title)
 

@@ -32,8 +32,8 @@ from .record import CHECKPOINT_DIR, RECORD_FILE, checkpoint_dirname, phase_chang
 from .tokenizer import build_tokenizer
 
 PROBE_SEQ_LEN = 25  # Olsson's probe: BOS + 25 random tokens x 4 (shorter if the context is)
-EVAL_SEED = 10_000
-PAD_ID = VOCABULARY.index(SPECIAL_TOKENS[2])  # seeds of the held-out evaluation batches (never used for training)
+EVAL_SEED = 10_000  # seeds of the held-out evaluation batches (never used for training)
+PAD_ID = VOCABULARY.index(SPECIAL_TOKENS[2])
 
 
 def build_model(config: TrainConfig, vocab_size: int):
